@@ -1,0 +1,200 @@
+"""The monitor: polls the usage report in a worker and shows it per environment."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.reactive import reactive
+from textual.widgets import Footer, Tab, Tabs
+
+from tui.backoff import Backoff
+from tui.client import UsageClient, UsageError
+from tui.config import Settings
+from tui.freshness import describe
+from tui.messages import PollFailed, ReportReceived
+from tui.report import SCOPES, Scope, UsageReport
+from tui.widgets.credits import CreditsPanel
+from tui.widgets.daily_chart import DailyChart, Metric
+from tui.widgets.inference import InferencePanel
+from tui.widgets.status import NoticeBar, StatusHeader
+
+EXIT_OK = 0
+EXIT_SIGNAL = 128  # + the signal number, as shells do
+
+
+class VectrosUsageApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "vectros-usage"
+    ENABLE_COMMAND_PALETTE = False  # no palette entries yet; ^p would only confuse
+
+    BINDINGS = [
+        Binding("1", "scope('total')", "Total"),
+        Binding("2", "scope('live')", "Live"),
+        Binding("3", "scope('test')", "Test"),
+        Binding("r", "refresh_now", "Refresh"),
+        Binding("c", "toggle_chart", "Chart: credits/inference"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    scope: reactive[Scope] = reactive("total")
+    metric: reactive[Metric] = reactive("credits")
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        client: UsageClient | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self._clock = clock
+        self._client = client
+        self.report: UsageReport | None = None
+        self.polls = 0  # successful polls, for tests and the curious
+        self._received_wall: datetime | None = None
+        self._last_success: float | None = None
+        self._error: UsageError | None = None
+        self._retry_at: float | None = None
+        self._wake = asyncio.Event()
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(self.settings.demo_label)
+        yield NoticeBar(id="notice")
+        yield Tabs(
+            Tab("1 Total", id="total"),
+            Tab("2 Live", id="live"),
+            Tab("3 Test", id="test"),
+            id="scopes",
+        )
+        with Horizontal(id="panels"):
+            yield CreditsPanel(id="credits")
+            yield InferencePanel(id="inference")
+        yield DailyChart(id="chart")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self._client is None:
+            self._client = UsageClient(
+                self.settings.base_url, self.settings.token, path=self.settings.path
+            )
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            # An SSH session dropping sends SIGHUP: quit cleanly, leave nothing polling.
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, self.exit, EXIT_SIGNAL + signum)
+        self.poll_loop()
+        self.set_interval(1.0, self._tick)
+
+    async def on_unmount(self) -> None:
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._client.aclose(), timeout=2)
+
+    # ------------------------------------------------------------------ polling
+
+    @work(exclusive=True, group="poll", exit_on_error=False)
+    async def poll_loop(self) -> None:
+        """The only poller: one request at a time, so polls never overlap."""
+        assert self._client is not None
+        backoff = Backoff(self.settings.interval)
+        while True:
+            self._wake.clear()  # before the request, so an `r` during it is not lost
+            try:
+                fetched = await self._client.fetch()
+            except UsageError as exc:
+                delay = backoff.failure(exc.retry_after)
+                self.post_message(PollFailed(exc, delay))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # never let a poll kill the app
+                delay = backoff.failure()
+                error = UsageError("bad_report", f"internal error while polling: {exc!r:.200}")
+                self.post_message(PollFailed(error, delay))
+            else:
+                delay = backoff.success()
+                self.post_message(ReportReceived(fetched))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    def action_refresh_now(self) -> None:
+        self._wake.set()
+
+    @on(ReportReceived)
+    def _on_report(self, message: ReportReceived) -> None:
+        self.polls += 1
+        self.report = message.fetched.report
+        self._received_wall = message.fetched.received_at
+        self._last_success = self._clock()
+        self._error = None
+        self._retry_at = None
+        self._apply()
+        self._tick()
+
+    @on(PollFailed)
+    def _on_failure(self, message: PollFailed) -> None:
+        self._error = message.error
+        self._retry_at = self._clock() + message.retry_in
+        self._tick()
+
+    # ------------------------------------------------------------------ display
+
+    def _server_now(self) -> datetime:
+        """The report's own clock, moved on by the time since it arrived."""
+        report = self.report
+        if report is not None and report.generated_at is not None:
+            since = 0.0 if self._last_success is None else self._clock() - self._last_success
+            return report.generated_at + timedelta(seconds=since)
+        return self._received_wall or datetime.now(UTC)
+
+    def _apply(self) -> None:
+        report = self.report
+        if report is None:
+            return
+        self.query_one(StatusHeader).report = report
+        self.query_one(CreditsPanel).data = (report, self.scope, self._server_now())
+        self.query_one(InferencePanel).data = (report, self.scope)
+        self.query_one(DailyChart).show(report, self.scope, self.metric)
+
+    def _tick(self) -> None:
+        freshness = describe(
+            now=self._clock(),
+            last_success=self._last_success,
+            interval=self.settings.interval,
+            error=self._error,
+            retry_at=self._retry_at,
+        )
+        self.query_one(StatusHeader).freshness = freshness
+        lines = [freshness.detail] if freshness.detail else []
+        if self.report is not None:
+            lines += [f"⚠ {w}" for w in self.report.warnings]
+        self.query_one(NoticeBar).show(lines, error=bool(freshness.detail))
+
+    def watch_scope(self) -> None:
+        self._apply()
+
+    def watch_metric(self) -> None:
+        self._apply()
+
+    def action_scope(self, scope: str) -> None:
+        if scope in SCOPES:
+            self.query_one(Tabs).active = scope
+
+    @on(Tabs.TabActivated)
+    def _on_tab(self, event: Tabs.TabActivated) -> None:
+        if event.tab.id in SCOPES:
+            self.scope = event.tab.id
+
+    def action_toggle_chart(self) -> None:
+        self.metric = "inference" if self.metric == "credits" else "credits"

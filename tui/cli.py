@@ -1,0 +1,262 @@
+"""Command line: the monitor (default), ``snapshot`` and ``simulate``.
+
+Exit statuses: 0 ok · 2 usage or configuration · 3 the token was refused (401/403)
+· 4 the server could not be reached or failed · 5 the report was bad.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+
+from tui import __version__
+from tui.client import Secret, UsageClient, UsageError
+from tui.config import DEFAULT_INTERVAL, ConfigError, Settings, check_interval, resolve
+
+EXIT_OK, EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE, EXIT_BAD_REPORT = 0, 2, 3, 4, 5
+DEMO_SPEED = 60.0  # a virtual minute a second: the demo visibly moves
+
+
+def _exit_code(error: UsageError) -> int:
+    if error.is_auth:
+        return EXIT_AUTH
+    if error.kind == "bad_report":
+        return EXIT_BAD_REPORT
+    return EXIT_UNREACHABLE
+
+
+def _timestamp(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date-time: {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (0 <= value <= 1_000_000):
+        raise argparse.ArgumentTypeError("speed must be between 0 (frozen) and 1000000")
+    return value
+
+
+def _scenario_names() -> list[str]:
+    from tui.simulator.model import SCENARIOS
+
+    return list(SCENARIOS)
+
+
+def _add_simulation(p: argparse.ArgumentParser, *, suppress: bool, demo_speed: float) -> None:
+    d = argparse.SUPPRESS if suppress else None
+    p.add_argument(
+        "--scenario",
+        choices=_scenario_names(),
+        default=d if suppress else "steady",
+        help="simulated traffic (default: steady)",
+    )
+    p.add_argument(
+        "--speed",
+        type=_speed,
+        default=d if suppress else demo_speed,
+        help=f"virtual seconds per real second; 0 freezes (default: {demo_speed:g})",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=d if suppress else 1,
+        help="simulator seed: same seed, same figures (default: 1)",
+    )
+    p.add_argument(
+        "--start",
+        type=_timestamp,
+        default=d,
+        help="simulated start time, ISO 8601 UTC (default: now)",
+    )
+
+
+def _add_common(p: argparse.ArgumentParser, *, suppress: bool) -> None:
+    d = argparse.SUPPRESS if suppress else None
+    p.add_argument(
+        "--base-url", default=d, metavar="URL", help="the Vectros API (default: $VECTROS_BASE_URL)"
+    )
+    p.add_argument(
+        "--path",
+        default=d,
+        metavar="PATH",
+        help="path of the usage report (default: /v1/auth/usage)",
+    )
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        default=d if suppress else False,
+        help="run against a built-in simulator on a loopback port",
+    )
+    p.add_argument(
+        "--allow-insecure",
+        action="store_true",
+        default=d if suppress else False,
+        help="allow sending the token over plain http:// to a non-loopback host",
+    )
+    _add_simulation(p, suppress=suppress, demo_speed=DEMO_SPEED)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vectros-usage",
+        description="A terminal monitor for the Vectros usage report: the monthly credit "
+        "allowance and the pre-paid inference balance, live, per environment.",
+        epilog="The token is read from $VECTROS_TOKEN (it needs billing:r). Exit statuses: "
+        "0 ok, 2 usage/configuration, 3 token refused, 4 unreachable, 5 bad report.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _add_common(parser, suppress=False)
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=DEFAULT_INTERVAL,
+        metavar="SECONDS",
+        help=f"seconds between polls, at least 1 (default: {DEFAULT_INTERVAL:g})",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    snap = sub.add_parser("snapshot", help="print the current report once and exit")
+    snap.add_argument("--json", action="store_true", help="JSON with every figure as integers")
+    _add_common(snap, suppress=True)
+
+    sim = sub.add_parser("simulate", help="serve the simulated usage API over HTTP")
+    sim.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1)")
+    sim.add_argument("--port", type=int, default=8787, help="port (default: 8787; 0: any)")
+    sim.add_argument(
+        "--token",
+        default="demo-billing",
+        help="the token that has billing:r (default: demo-billing)",
+    )
+    sim.add_argument(
+        "--records-token",
+        default="demo-records",
+        help="a token with only records:r, answered 403 (default: demo-records)",
+    )
+    sim.add_argument("-v", "--verbose", action="store_true", help="log each request line")
+    _add_simulation(sim, suppress=False, demo_speed=1.0)
+    return parser
+
+
+@contextlib.contextmanager
+def _settings(args: argparse.Namespace) -> Iterator[Settings]:
+    """Resolved settings; with --demo, a simulator running for as long as they are used."""
+    interval = check_interval(getattr(args, "interval", DEFAULT_INTERVAL))
+    if not args.demo:
+        yield resolve(
+            base_url=args.base_url,
+            interval=interval,
+            path=args.path,
+            allow_insecure=args.allow_insecure,
+        )
+        return
+    from tui.simulator import DEMO_TOKEN, Simulator
+
+    sim = Simulator(
+        port=0, scenario=args.scenario, speed=args.speed, seed=args.seed, start=args.start
+    )
+    with sim:
+        speed = "frozen" if args.speed == 0 else f"×{args.speed:g}"
+        yield Settings(
+            base_url=sim.base_url,
+            token=Secret(DEMO_TOKEN),
+            interval=interval,
+            demo=True,
+            demo_label=f"DEMO {args.scenario} {speed}",
+        )
+
+
+def _run_monitor(args: argparse.Namespace) -> int:
+    from tui.app import VectrosUsageApp
+
+    with _settings(args) as settings:
+        app = VectrosUsageApp(settings)
+        app.run()
+    # App.run() swallows a crash and leaves the status 0 unless we pass it on.
+    return app.return_code if app.return_code is not None else EXIT_OK
+
+
+def _run_snapshot(args: argparse.Namespace) -> int:
+    from tui.snapshot import render_table
+
+    async def once(settings: Settings) -> object:
+        async with UsageClient(settings.base_url, settings.token, path=settings.path) as client:
+            return await client.fetch()
+
+    with _settings(args) as settings:
+        try:
+            fetched = asyncio.run(once(settings))
+        except UsageError as exc:
+            print(f"vectros-usage: {exc.message}", file=sys.stderr)
+            return _exit_code(exc)
+    report = fetched.report  # type: ignore[attr-defined]
+    for warning in report.warnings:
+        print(f"vectros-usage: warning: {warning}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print(render_table(report, demo=settings.demo))
+    return EXIT_OK
+
+
+def _run_simulator(args: argparse.Namespace) -> int:
+    from tui.config import is_loopback
+    from tui.simulator import Simulator
+
+    if not is_loopback(args.host):
+        print(
+            f"vectros-usage: warning: serving on {args.host}, beyond this machine", file=sys.stderr
+        )
+    try:
+        sim = Simulator(
+            host=args.host,
+            port=args.port,
+            scenario=args.scenario,
+            speed=args.speed,
+            seed=args.seed,
+            start=args.start,
+            token=args.token,
+            records_token=args.records_token,
+            verbose=args.verbose,
+        )
+    except OSError as exc:
+        print(
+            f"vectros-usage: cannot listen on {args.host}:{args.port}: {exc.strerror}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    print(
+        f"simulating {args.scenario!r} at {sim.base_url} (speed {args.speed:g}, "
+        f"seed {args.seed}); token {args.token!r} has billing:r. Ctrl-C stops.",
+        file=sys.stderr,
+        flush=True,
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        sim.serve_forever()
+    sim.stop()
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "simulate":
+            return _run_simulator(args)
+        if args.command == "snapshot":
+            return _run_snapshot(args)
+        return _run_monitor(args)
+    except ConfigError as exc:
+        print(f"vectros-usage: {exc}", file=sys.stderr)
+        return EXIT_USAGE

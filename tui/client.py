@@ -1,0 +1,295 @@
+"""HTTP client for the usage report. No Textual here: usable from scripts and tests.
+
+One long-lived ``httpx.AsyncClient`` per monitor; every failure becomes a
+:class:`UsageError` whose ``message`` is a sentence a person can act on.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from collections.abc import AsyncIterator, Generator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+import httpx
+
+from tui import __version__
+from tui.report import ReportError, UsageReport, parse_report
+
+DEFAULT_PATH = "/v1/auth/usage"
+MAX_BODY_BYTES = 4 * 1024 * 1024  # a report is a few KB; anything near this is wrong
+
+ErrorKind = Literal[
+    "auth",  # 401: the token is missing, invalid, expired or revoked
+    "scope",  # 403: the token lacks billing:r
+    "throttled",  # 429
+    "server",  # 5xx
+    "bad_request",  # 400 and other 4xx
+    "redirect",  # 3xx: never followed
+    "unreachable",  # connect, DNS, TLS
+    "timeout",
+    "too_large",
+    "bad_report",  # the body is not a report we can trust
+]
+
+
+class Secret:
+    """A token that will not print itself: safe in reprs, logs and crash reports."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def redact(self, text: str) -> str:
+        """Remove the token from text a server sent back (an echoing error message)."""
+        if len(self._value) >= 4 and self._value in text:
+            return text.replace(self._value, "‹redacted›")
+        return text
+
+    def __repr__(self) -> str:
+        return "Secret('‹redacted›')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+class UsageError(Exception):
+    def __init__(
+        self,
+        kind: ErrorKind,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind: ErrorKind = kind
+        self.message = message
+        self.status = status
+        self.retry_after = retry_after  # seconds, when the server asked for a pause
+
+    @property
+    def is_auth(self) -> bool:
+        return self.kind in ("auth", "scope")
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    report: UsageReport
+    received_at: datetime  # wall clock, UTC
+    received_monotonic: float
+    not_modified: bool = False
+
+
+class _BearerAuth(httpx.Auth):
+    """Adds the token per request, so it never sits in the client's default headers."""
+
+    def __init__(self, token: Secret) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = "Bearer " + self._token.reveal()
+        yield request
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Retry-After as seconds (RFC 9110: delay-seconds or an HTTP-date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(min(int(value), 86_400))
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    delta = (when - (now or datetime.now(UTC))).total_seconds()
+    return max(0.0, min(delta, 86_400.0))
+
+
+def _server_message(body: bytes) -> tuple[str | None, str | None]:
+    """(code, message) from the contract's error body, if it is one."""
+    try:
+        data = json.loads(body[:65_536])
+    except ValueError:
+        return None, None
+    if not isinstance(data, dict) or not isinstance(data.get("error"), dict):
+        return None, None
+    err = data["error"]
+    code = err.get("code") if isinstance(err.get("code"), str) else None
+    message = err.get("message") if isinstance(err.get("message"), str) else None
+    return code, message
+
+
+class UsageClient:
+    def __init__(
+        self,
+        base_url: str,
+        token: Secret,
+        *,
+        path: str = DEFAULT_PATH,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 10.0,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        verify: str | bool = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.path = "/" + path.lstrip("/")
+        self._token = token
+        self._max_body = max_body_bytes
+        self._etags: dict[tuple[int, int] | None, tuple[str, UsageReport]] = {}
+        self._http = httpx.AsyncClient(
+            auth=_BearerAuth(token),
+            timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout, write=5.0, pool=5.0),
+            # A redirect could carry the token to another origin: never follow one.
+            follow_redirects=False,
+            headers={"User-Agent": f"vectros-usage/{__version__}", "Accept": "application/json"},
+            verify=verify,
+            transport=transport,
+            trust_env=False,  # no proxy from the environment sees the token uninvited
+        )
+
+    @property
+    def url(self) -> str:
+        return self.base_url + self.path
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> UsageClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def fetch(self, period: tuple[int, int] | None = None) -> Fetched:
+        """The report for the current period, or for ``(year, month)``."""
+        params = {"year": str(period[0]), "month": str(period[1])} if period else None
+        headers = {}
+        cached = self._etags.get(period)
+        if cached is not None:
+            headers["If-None-Match"] = cached[0]
+        try:
+            async with self._http.stream("GET", self.url, params=params, headers=headers) as resp:
+                body = await self._read_capped(resp.aiter_bytes())
+                received = datetime.now(UTC)
+                mono = time.monotonic()
+        except httpx.TimeoutException as exc:
+            phase = "connecting" if isinstance(exc, httpx.ConnectTimeout) else "waiting for data"
+            raise UsageError("timeout", f"timed out {phase} ({self._origin()})") from None
+        except httpx.ConnectError as exc:
+            raise UsageError("unreachable", _connect_problem(exc, self._origin())) from None
+        except httpx.TransportError as exc:
+            raise UsageError(
+                "unreachable", f"connection to {self._origin()} failed: {_reason(exc)}"
+            ) from None
+
+        status = resp.status_code
+        if status == 304 and cached is not None:
+            return Fetched(cached[1], received, mono, not_modified=True)
+        if status == 200:
+            try:
+                report = parse_report(body)
+            except ReportError as exc:
+                raise UsageError("bad_report", f"the server sent a bad report: {exc}") from None
+            etag = resp.headers.get("ETag")
+            if etag and len(etag) < 200:
+                self._etags[period] = (etag, report)
+            return Fetched(report, received, mono)
+        raise self._status_error(resp, body)
+
+    async def _read_capped(self, chunks: AsyncIterator[bytes]) -> bytes:
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in chunks:
+            size += len(chunk)
+            if size > self._max_body:
+                # Leaving the stream early closes the connection: the rest is never read.
+                raise UsageError(
+                    "too_large",
+                    f"the response is larger than {self._max_body // (1024 * 1024)} MB; "
+                    "a usage report is a few KB, so it was not read",
+                )
+            parts.append(chunk)
+        return b"".join(parts)
+
+    def _origin(self) -> str:
+        url = httpx.URL(self.base_url)
+        return f"{url.host}:{url.port}" if url.port else url.host
+
+    def _status_error(self, resp: httpx.Response, body: bytes) -> UsageError:
+        status = resp.status_code
+        code, said = _server_message(body)
+        said = self._token.redact(said) if said else None
+        suffix = f" — the server said: {said}" if said else ""
+        if 300 <= status < 400:
+            target = httpx.URL(resp.headers.get("Location", ""))
+            where = target.host or "another path"
+            return UsageError(
+                "redirect",
+                f"the server redirected ({status}) to {where}; not followed, "
+                "so the token is only ever sent to the configured base URL",
+                status=status,
+            )
+        if status == 401:
+            return UsageError(
+                "auth",
+                f"the token was refused (401): it is missing, invalid, expired or revoked{suffix}",
+                status=status,
+            )
+        if status == 403:
+            return UsageError(
+                "scope",
+                "the token lacks the billing:r permission (403"
+                + (f" {code}" if code else "")
+                + "): this is a permission of the token, not an outage; "
+                "use a token that has billing:r" + suffix,
+                status=status,
+            )
+        if status == 429:
+            retry = parse_retry_after(resp.headers.get("Retry-After"))
+            wait = f"; retrying in {int(retry)} s as asked" if retry is not None else ""
+            return UsageError(
+                "throttled",
+                f"throttled by the gateway (429){wait}{suffix}",
+                status=status,
+                retry_after=retry,
+            )
+        if status >= 500:
+            return UsageError("server", f"server trouble ({status}){suffix}", status=status)
+        return UsageError(
+            "bad_request", f"the server refused the request ({status}){suffix}", status=status
+        )
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text[:200]
+
+
+def _connect_problem(exc: httpx.ConnectError, origin: str) -> str:
+    text = str(exc)
+    lowered = text.lower()
+    if "certificate" in lowered or "ssl" in lowered or "tls" in lowered:
+        return f"TLS failed with {origin}: {text[:200]}"
+    if (
+        "name or service not known" in lowered
+        or "nodename nor servname" in lowered
+        or ("temporary failure in name resolution" in lowered)
+    ):
+        return f"cannot resolve the host of {origin} (DNS)"
+    if "refused" in lowered:
+        return f"connection refused by {origin}: is the server running?"
+    return f"cannot connect to {origin}: {text[:200] or 'connection failed'}"

@@ -1,0 +1,97 @@
+"""Settings: what the monitor talks to and how often. Resolved from flags, then env.
+
+No Textual here. ``ConfigError`` carries a message meant for a person, and the CLI
+turns it into exit status 2.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import httpx
+
+from tui.client import DEFAULT_PATH, Secret
+
+ENV_BASE_URL = "VECTROS_BASE_URL"
+ENV_TOKEN = "VECTROS_TOKEN"  # noqa: S105 - the variable's name, not a token
+MIN_INTERVAL = 1.0
+DEFAULT_INTERVAL = 5.0
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    base_url: str
+    token: Secret
+    path: str = DEFAULT_PATH
+    interval: float = DEFAULT_INTERVAL
+    demo: bool = False
+    demo_label: str = ""  # e.g. "DEMO · load-test ×60", shown in the header
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(base_url: str, *, allow_insecure: bool = False) -> str:
+    try:
+        url = httpx.URL(base_url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise ConfigError(f"the base URL {base_url!r} is not a URL: {exc}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ConfigError(f"the base URL must look like https://api.example.com (got {base_url!r})")
+    if url.userinfo:
+        raise ConfigError("put the token in VECTROS_TOKEN, not in the base URL")
+    if url.scheme == "http" and not is_loopback(url.host) and not allow_insecure:
+        raise ConfigError(
+            f"refusing to send the token over plain http:// to {url.host}; "
+            "use https://, or pass --allow-insecure if you really mean it"
+        )
+    return base_url.rstrip("/")
+
+
+def check_interval(interval: float) -> float:
+    if not interval >= MIN_INTERVAL:  # also rejects NaN
+        raise ConfigError(f"--interval must be at least {MIN_INTERVAL:g} s (got {interval:g})")
+    return interval
+
+
+MISSING_MESSAGE = (
+    "vectros-usage needs to know where the usage report is and a token to read it.\n"
+    f"  set {ENV_BASE_URL} (or pass --base-url), e.g. https://api.vectros.example\n"
+    f"  set {ENV_TOKEN} to a token with the billing:r permission\n"
+    "or try it on the built-in simulator: vectros-usage --demo"
+)
+
+
+def resolve(
+    *,
+    base_url: str | None,
+    interval: float,
+    path: str | None = None,
+    allow_insecure: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    env = os.environ if environ is None else environ
+    url = base_url or env.get(ENV_BASE_URL) or None
+    token = env.get(ENV_TOKEN, "").strip()
+    if not url or not token:
+        missing = [n for n, v in ((ENV_BASE_URL, url), (ENV_TOKEN, token)) if not v]
+        raise ConfigError(f"missing {' and '.join(missing)}.\n{MISSING_MESSAGE}")
+    return Settings(
+        base_url=check_base_url(url, allow_insecure=allow_insecure),
+        token=Secret(token),
+        path=path or DEFAULT_PATH,
+        interval=check_interval(interval),
+    )

@@ -1,0 +1,46 @@
+"""How fresh the figures on screen are, in words. Pure: no Textual, no clock of its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from tui.client import UsageError
+from tui.format import duration
+
+State = Literal["connecting", "live", "stale", "refused", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    state: State
+    badge: str  # short, for the header: "● live · 3 s ago"
+    detail: str  # the reason in words, for the notice line ("" when all is well)
+
+
+def describe(
+    *,
+    now: float,
+    last_success: float | None,
+    interval: float,
+    error: UsageError | None,
+    retry_at: float | None,
+) -> Freshness:
+    """``now``, ``last_success`` and ``retry_at`` are monotonic seconds."""
+    age = None if last_success is None else now - last_success
+    retry = ""
+    if retry_at is not None and error is not None:
+        retry = f"; retrying in {duration(max(0.0, retry_at - now))}"
+    if error is not None:
+        reason = error.message + retry
+        state: State = "refused" if error.is_auth else "stale"
+        word = "token refused" if error.is_auth else "stale"
+        if age is None:
+            return Freshness(state, f"✖ {word} · no data yet", reason)
+        return Freshness(state, f"▲ {word} · {duration(age)} old", reason)
+    if age is None:
+        return Freshness("connecting", "◌ connecting…", "")
+    # A healthy poller refreshes every interval; well past that, something is stuck.
+    if age > max(3 * interval, interval + 10):
+        return Freshness("stale", f"▲ stale · {duration(age)} old", "no answer from the server yet")
+    return Freshness("live", f"● live · {duration(age)} ago", "")

@@ -1,0 +1,55 @@
+"""``vectros-usage snapshot``: the report once, as a readable table."""
+
+from __future__ import annotations
+
+from tui import format as fmt
+from tui.report import SCOPES, UsageReport
+
+
+def render_table(report: UsageReport, *, demo: bool = False) -> str:
+    currency = report.inference.currency
+    head = ["Vectros usage"]
+    if report.account.name:
+        head.append(fmt.safe_text(report.account.name, limit=60))
+    head.append(f"{report.period.label} (UTC)")
+    if report.generated_at:
+        head.append(f"generated {report.generated_at:%Y-%m-%d %H:%M:%S} UTC")
+    if demo:
+        head.append("DEMO: simulated figures")
+    allowance = report.allowance_milli
+
+    def row(label: str, cells: list[str]) -> str:
+        return f"{label:<22}" + "".join(f"{c:>18}" for c in cells)
+
+    def pct(scope: str) -> str:
+        if allowance is None:
+            return "—"
+        return fmt.percent_tenths(fmt.ratio_tenths(report.used_milli(scope), allowance))  # type: ignore[arg-type]
+
+    def spent(scope: str) -> str:
+        cents = report.spent_cents(scope)  # type: ignore[arg-type]
+        return "—" if cents is None else fmt.money(cents, currency)
+
+    def calls(scope: str) -> str:
+        n = report.calls(scope)  # type: ignore[arg-type]
+        return "—" if n is None else fmt.group(n)
+
+    lines = [
+        " · ".join(head),
+        "",
+        row("", list(SCOPES)),
+        row("credits used", [fmt.milli(report.used_milli(s)) for s in SCOPES]),
+        row("% of allowance", [pct(s) for s in SCOPES]),
+        row("inference spent", [spent(s) for s in SCOPES]),
+        row("inference calls", [calls(s) for s in SCOPES]),
+        "",
+        row("monthly allowance", ["—" if allowance is None else fmt.milli(allowance)]),
+    ]
+    if allowance is not None:
+        lines.append(row("credits left", [fmt.milli(allowance - report.credits.used_milli)]))
+    lines.append(
+        row("inference balance", [fmt.money(report.inference.balance_cents, currency)])
+        + f"  ({fmt.cents(report.inference.balance_cents)}, account-wide, never resets)"
+    )
+    lines.append(row("resets", [f"{report.period.end:%Y-%m-%d %H:%M} UTC"]))
+    return "\n".join(lines)

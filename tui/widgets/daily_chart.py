@@ -1,0 +1,124 @@
+"""Daily consumption across the period: one bar per UTC day, live and test stacked.
+
+plotext builds the whole chart as text on every render, which is the costly part
+of a frame, so the chart only refreshes when what it shows changes: the series,
+quantised to a fraction of the axis, not every poll's last milli-credit.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from rich.text import Text
+from textual.app import RenderResult
+from textual_plotext import PlotextPlot
+
+from tui.report import Scope, UsageReport
+
+Metric = Literal["credits", "inference"]
+MIN_WIDTH, MIN_HEIGHT = 24, 6
+_STEPS = 200  # bar resolution the chart can show; finer changes do not redraw it
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest 1/2/2.5/5 × 10^n at or above value (a tidy axis top)."""
+    if value <= 0:
+        return 1.0
+    magnitude = 1.0
+    while magnitude * 10 <= value:
+        magnitude *= 10
+    while magnitude > value:
+        magnitude /= 10
+    for step in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if step * magnitude >= value:
+            return step * magnitude
+    return 10 * magnitude
+
+
+def _tick(value: float) -> str:
+    return f"{value:,.0f}" if value >= 10 or value == 0 else f"{value:.2f}".rstrip("0")
+
+
+class DailyChart(PlotextPlot):
+    DEFAULT_CSS = """
+    DailyChart {
+        height: 1fr;
+        min-height: 6;
+        border: round $panel-lighten-2;
+        border-title-color: $text-muted;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._key: object = None
+        self._empty = True
+
+    def show(self, report: UsageReport, scope: Scope, metric: Metric) -> None:
+        days = report.daily_series()
+        if metric == "credits":
+            unit, divisor = "credits", 1000.0
+            live = [d.live.used_milli for d in days]
+            test = [d.test.used_milli for d in days]
+        else:
+            unit, divisor = report.inference.currency, 100.0
+            live = [d.live.inference_cents for d in days]
+            test = [d.test.inference_cents for d in days]
+        if scope == "live":
+            test = [0] * len(days)
+        elif scope == "test":
+            live = [0] * len(days)
+        top = nice_ceiling(
+            max((a + b for a, b in zip(live, test, strict=True)), default=0) / divisor
+        )
+        scale = top * divisor
+        key = (
+            scope,
+            metric,
+            report.period.key,
+            report.daily is None,
+            top,
+            tuple(round(v * _STEPS / scale) for v in live),
+            tuple(round(v * _STEPS / scale) for v in test),
+        )
+        if key == self._key:
+            return
+        self._key = key
+        self._empty = False
+        source = "report" if report.daily is not None else "no daily figures in the report"
+        what = "credits used" if metric == "credits" else "inference spent"
+        who = "live + test" if scope == "total" else scope
+        self.border_title = f"Daily {what} · {who} · UTC days of {report.period.label} · {source}"
+        legend = Text()
+        for env, colour in (("live", "cyan"), ("test", "magenta")):
+            if scope in ("total", env):
+                legend.append(" ██ ", style=colour).append(env)
+        self.border_subtitle = legend
+
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        labels = [str(d.day.day) for d in days]
+        series = [[v / divisor for v in live], [v / divisor for v in test]]
+        if scope == "total":
+            plt.stacked_bar(labels, series, color=["cyan", "magenta"], width=0.7)  # type: ignore[arg-type]
+        else:
+            values = series[0] if scope == "live" else series[1]
+            plt.bar(labels, values, color="cyan" if scope == "live" else "magenta", width=0.7)
+        plt.ylim(0, top)
+        plt.yticks([top * i / 4 for i in range(5)], [_tick(top * i / 4) for i in range(5)])
+        plt.ylabel(unit)
+        step = 1 if len(labels) <= 16 else 5
+        ticks: list[float] = [i + 1 for i in range(len(labels)) if i == 0 or (i + 1) % step == 0]
+        plt.xticks(ticks, [labels[int(i) - 1] for i in ticks])
+        self.refresh()
+
+    def render(self) -> RenderResult:
+        if self._empty:
+            return Text("waiting for the first report…", style="dim")
+        if self.size.width < MIN_WIDTH or self.size.height < MIN_HEIGHT:
+            return Text("(too small for the chart)", style="dim")
+        try:
+            return super().render()
+        except Exception as exc:  # plotext is a renderer we do not control: never crash on it
+            return Text(f"chart unavailable: {type(exc).__name__}", style="dim")

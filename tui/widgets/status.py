@@ -1,0 +1,97 @@
+"""The header line (account, period, freshness) and the notice line below it."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.reactive import reactive
+from textual.widgets import Label, Static
+
+from tui.format import safe_text
+from tui.freshness import Freshness
+from tui.report import UsageReport
+
+
+class StatusHeader(Horizontal):
+    DEFAULT_CSS = """
+    StatusHeader {
+        height: 1;
+        dock: top;
+        background: $panel;
+        color: $foreground;
+    }
+    StatusHeader > Label { height: 1; padding: 0 1; }
+    StatusHeader #title { width: 1fr; text-style: bold; }
+    StatusHeader #demo {
+        background: $warning;
+        color: $text-warning;
+        text-style: bold;
+        display: none;
+    }
+    StatusHeader #demo.on { display: block; background: $warning-muted; }
+    StatusHeader #freshness { width: auto; }
+    StatusHeader #freshness.live { color: $text-success; }
+    StatusHeader #freshness.stale { color: $text-warning; text-style: bold; }
+    StatusHeader #freshness.refused { color: $text-error; text-style: bold; }
+    StatusHeader #freshness.error { color: $text-error; text-style: bold; }
+    StatusHeader #freshness.connecting { color: $text-muted; }
+    """
+
+    report: reactive[UsageReport | None] = reactive(None, layout=True)
+    freshness: reactive[Freshness | None] = reactive(None)
+
+    def __init__(self, demo_label: str = "") -> None:
+        super().__init__()
+        self._demo_label = demo_label
+
+    def compose(self) -> ComposeResult:
+        yield Label(Text("Vectros usage"), id="title", markup=False)
+        yield Label(
+            self._demo_label, id="demo", classes="on" if self._demo_label else "", markup=False
+        )
+        yield Label("◌ connecting…", id="freshness", markup=False)
+
+    def watch_report(self, report: UsageReport | None) -> None:
+        parts = ["Vectros usage"]
+        if report is not None:
+            name = safe_text(report.account.name, limit=40)
+            parts = [name] if name else []
+            parts.append(f"{report.period.label} UTC")
+        # Plain Text: the account name is a person's free text, never markup.
+        self.query_one("#title", Label).update(Text(" · ".join(parts)))
+
+    def watch_freshness(self, freshness: Freshness | None) -> None:
+        if freshness is None:
+            return
+        label = self.query_one("#freshness", Label)
+        label.update(Text(freshness.badge))
+        label.set_classes(freshness.state)
+
+
+class NoticeBar(Static):
+    """Says in words what is wrong: a failed poll, figures that do not add up."""
+
+    DEFAULT_CSS = """
+    NoticeBar {
+        height: auto;
+        max-height: 3;
+        padding: 0 1;
+        display: none;
+        background: $warning-muted;
+        color: $text;
+    }
+    NoticeBar.shown { display: block; }
+    NoticeBar.error { background: $error-muted; }
+    """
+
+    _shown: tuple[tuple[str, ...], bool] | None = None
+
+    def show(self, lines: list[str], *, error: bool) -> None:
+        if self._shown == (tuple(lines), error):
+            return  # called every second; repaint only on change
+        self._shown = (tuple(lines), error)
+        text = Text("\n".join(safe_text(line, limit=300) for line in lines))
+        self.update(text)
+        self.set_class(bool(lines), "shown")
+        self.set_class(error, "error")
