@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import email.utils
 import json
+import socket
+import ssl
 import time
 from collections.abc import AsyncIterator, Generator
 from dataclasses import dataclass
@@ -279,17 +281,26 @@ def _reason(exc: BaseException) -> str:
     return text[:200]
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
 def _connect_problem(exc: httpx.ConnectError, origin: str) -> str:
-    text = str(exc)
-    lowered = text.lower()
-    if "certificate" in lowered or "ssl" in lowered or "tls" in lowered:
-        return f"TLS failed with {origin}: {text[:200]}"
-    if (
-        "name or service not known" in lowered
-        or "nodename nor servname" in lowered
-        or ("temporary failure in name resolution" in lowered)
+    """Name the root cause: httpx often only says 'All connection attempts failed'."""
+    chain = _causes(exc)
+    text = " ".join(str(e) for e in chain).lower()
+    if any(isinstance(e, ssl.SSLError) for e in chain) or "certificate" in text:
+        root = next((e for e in chain if isinstance(e, ssl.SSLError)), exc)
+        return f"TLS failed with {origin}: {str(root)[:200]}"
+    if any(isinstance(e, socket.gaierror) for e in chain) or "name or service" in text or (
+        "name resolution" in text
     ):
         return f"cannot resolve the host of {origin} (DNS)"
-    if "refused" in lowered:
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in text:
         return f"connection refused by {origin}: is the server running?"
-    return f"cannot connect to {origin}: {text[:200] or 'connection failed'}"
+    return f"cannot connect to {origin}: {str(exc)[:200] or 'connection failed'}"

@@ -1,0 +1,192 @@
+"""The simulator's model: deterministic, consistent, and true to the two budgets' rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from tests.conftest import FROZEN_START
+from tui.report import report_from_data
+from tui.simulator import Simulator, UsageModel, VirtualClock
+
+
+def model(scenario: str = "steady", seed: int = 1, start: datetime = FROZEN_START) -> UsageModel:
+    return UsageModel(scenario=scenario, seed=seed, clock=VirtualClock(start, speed=0))
+
+
+def test_same_seed_same_report_other_seed_other_figures() -> None:
+    assert model(seed=7).report() == model(seed=7).report()
+    assert model(seed=7).report()["credits"] != model(seed=8).report()["credits"]
+
+
+def test_report_keeps_the_contract_and_adds_up() -> None:
+    data = model().report()
+    report = report_from_data(data)
+    assert report.warnings == ()
+    assert report.used_milli("live") + report.used_milli("test") == report.credits.used_milli
+    daily_milli = sum(d.live.used_milli + d.test.used_milli for d in report.daily or ())
+    daily_cents = sum(d.live.inference_cents + d.test.inference_cents for d in report.daily or ())
+    assert daily_milli == report.credits.used_milli
+    assert daily_cents == report.spent_cents("total")
+    assert report.generated_at == FROZEN_START
+
+
+def test_figures_move_forward_with_the_clock() -> None:
+    m = model()
+    before = report_from_data(m.report())
+    m.clock.advance(600)
+    after = report_from_data(m.report())
+    assert after.credits.used_milli > before.credits.used_milli
+    assert after.spent_cents("total") >= before.spent_cents("total")  # type: ignore[operator]
+    assert after.inference.balance_cents <= before.inference.balance_cents
+
+
+def test_within_a_minute_figures_still_move_at_real_time_speed() -> None:
+    m = model()
+    first = m.report()["credits"]["usedMilli"]
+    m.clock.advance(5)
+    assert m.report()["credits"]["usedMilli"] > first
+
+
+def test_month_end_resets_credits_not_the_balance() -> None:
+    m = model("month-end", start=datetime(2026, 12, 31, 23, 45, tzinfo=UTC))
+    december = report_from_data(m.report())
+    assert december.period.key == (2026, 12)
+    m.clock.advance(14 * 60)
+    last = report_from_data(m.report())
+    m.clock.advance(2 * 60)  # now 00:01 on 1 January
+    january = report_from_data(m.report())
+    assert january.period.key == (2027, 1)
+    assert january.credits.used_milli < last.credits.used_milli  # the allowance reset
+    assert january.credits.used_milli < 100_000  # a minute's worth, not a month's
+    # The balance carries on: only a minute or two of spend lower, never reset.
+    assert 0 <= last.inference.balance_cents - january.inference.balance_cents < 100
+    # December, asked for as a past period, is the whole month, at least what we saw.
+    closed = report_from_data(m.report((2026, 12)))
+    assert closed.credits.used_milli >= last.credits.used_milli
+    assert closed.inference.balance_cents >= january.inference.balance_cents
+
+
+def test_past_period_is_consistent_with_the_running_figures() -> None:
+    m = model(start=datetime(2026, 11, 30, 23, 0, tzinfo=UTC))
+    m.clock.advance(3600 - 1)
+    end_of_november = report_from_data(m.report())
+    m.clock.advance(3 * 86400)
+    november = report_from_data(m.report((2026, 11)))
+    assert november.period.key == (2026, 11)
+    diff = november.credits.used_milli - end_of_november.credits.used_milli
+    assert 0 <= diff < 5_000  # the last second of November
+    assert len(november.daily or ()) <= 30
+
+
+def test_top_up_makes_the_balance_jump() -> None:
+    m = model("top-up")
+    start = m.report()["inference"]["balanceCents"]
+    m.clock.advance(9 * 60)
+    before = m.report()["inference"]["balanceCents"]
+    m.clock.advance(2 * 60)
+    after = m.report()["inference"]["balanceCents"]
+    assert before <= start
+    assert after - before > 49_000  # +$500.00 less two minutes of spend
+
+
+def test_load_test_bursts_on_live_only() -> None:
+    m = model("load-test")
+
+    def rate(env: str) -> int:
+        a = m.report()["environments"][env]["credits"]["usedMilli"]
+        m.clock.advance(600)
+        b = m.report()["environments"][env]["credits"]["usedMilli"]
+        m.clock.advance(-600)
+        return b - a
+
+    quiet_live, quiet_test = rate("live"), rate("test")
+    m.clock.advance(30 * 60)
+    assert rate("live") > 5 * quiet_live
+    assert rate("test") < 2 * quiet_test + 1
+
+
+def test_noisy_test_loop_spikes_test() -> None:
+    m = model("noisy-test-loop")
+    a = m.report()["environments"]["test"]["credits"]["usedMilli"]
+    m.clock.advance(4 * 60)  # in the spike
+    b = m.report()["environments"]["test"]["credits"]["usedMilli"]
+    m.clock.advance(4 * 60)  # out of it
+    c = m.report()["environments"]["test"]["credits"]["usedMilli"]
+    assert b - a > 4 * (c - b)
+
+
+def test_daily_leaves_out_days_without_traffic() -> None:
+    m = model()
+    november = m.report((2026, 11))
+    days = {d["date"]: d for d in november["daily"]}
+    # Weekends have no test traffic: the test key is left out (the contract allows it).
+    assert "test" not in days["2026-11-07"] and "live" in days["2026-11-07"]
+    assert "test" in days["2026-11-09"]
+    assert len(days) == 29  # one day of the month had no traffic at all
+
+
+def test_future_and_too_old_periods_are_refused() -> None:
+    m = model()
+    with pytest.raises(ValueError, match="future"):
+        m.report((2027, 1))
+    with pytest.raises(ValueError, match="before"):
+        m.report((2020, 1))
+
+
+def test_virtual_clock_runs_at_speed() -> None:
+    ticks = iter([0.0, 10.0])
+    clock = VirtualClock(FROZEN_START, speed=60, monotonic=lambda: next(ticks))
+    assert clock.now() == FROZEN_START + timedelta(minutes=10)
+
+
+# ------------------------------------------------------------------ over HTTP
+
+
+def _get(sim: Simulator, token: str | None, **params: str) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.get(sim.base_url + "/v1/auth/usage", headers=headers, params=params)
+
+
+def test_http_tokens_and_scopes(simulator: Simulator) -> None:
+    assert _get(simulator, "demo-billing").status_code == 200
+    denied = _get(simulator, "demo-records")
+    assert denied.status_code == 403
+    assert denied.json()["error"] == {
+        "code": "insufficient_scope",
+        "message": "This token cannot read billing figures.",
+        "required": "billing:r",
+    }
+    assert _get(simulator, "wrong").status_code == 401
+    assert _get(simulator, None).json()["error"]["code"] == "unauthenticated"
+
+
+def test_http_periods(simulator: Simulator) -> None:
+    past = _get(simulator, "demo-billing", year="2026", month="11")
+    assert past.status_code == 200 and past.json()["period"]["month"] == 11
+    for params in ({"year": "2026"}, {"year": "2027", "month": "1"}, {"year": "x", "month": "1"}):
+        answer = _get(simulator, "demo-billing", **params)
+        assert answer.status_code == 400
+        assert answer.json()["error"]["code"] == "bad_period"
+
+
+def test_http_etag_answers_304_while_nothing_changed(simulator: Simulator) -> None:
+    first = _get(simulator, "demo-billing")
+    etag = first.headers["ETag"]
+    again = httpx.get(
+        simulator.base_url + "/v1/auth/usage",
+        headers={"Authorization": "Bearer demo-billing", "If-None-Match": etag},
+    )
+    assert again.status_code == 304
+    simulator.clock.advance(60)
+    moved = httpx.get(
+        simulator.base_url + "/v1/auth/usage",
+        headers={"Authorization": "Bearer demo-billing", "If-None-Match": etag},
+    )
+    assert moved.status_code == 200
+
+
+def test_http_binds_loopback_by_default(simulator: Simulator) -> None:
+    assert simulator.host == "127.0.0.1"
