@@ -150,7 +150,7 @@ def test_secret_never_prints_itself() -> None:
     secret = Secret("tok-ABCDEF-123")
     assert "tok-ABCDEF" not in repr(secret)
     assert "tok-ABCDEF" not in str(secret)
-    assert "tok-ABCDEF" not in f"{secret} {[secret]} {({'t': secret})}"
+    assert "tok-ABCDEF" not in f"{secret} {[secret]} { ({'t': secret}) }"
     assert secret.reveal() == "tok-ABCDEF-123"
 
 

@@ -297,8 +297,10 @@ def _connect_problem(exc: httpx.ConnectError, origin: str) -> str:
     if any(isinstance(e, ssl.SSLError) for e in chain) or "certificate" in text:
         root = next((e for e in chain if isinstance(e, ssl.SSLError)), exc)
         return f"TLS failed with {origin}: {str(root)[:200]}"
-    if any(isinstance(e, socket.gaierror) for e in chain) or "name or service" in text or (
-        "name resolution" in text
+    if (
+        any(isinstance(e, socket.gaierror) for e in chain)
+        or "name or service" in text
+        or ("name resolution" in text)
     ):
         return f"cannot resolve the host of {origin} (DNS)"
     if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in text:

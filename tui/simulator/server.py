@@ -6,9 +6,11 @@ Stdlib only (``http.server``), so it runs in its own thread beside the monitor f
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
+import socket
 import sys
 import threading
 from datetime import datetime
@@ -106,7 +108,27 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], simulator: Simulator) -> None:
         self.simulator = simulator
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def drop_connections(self) -> None:
+        """Close kept-alive connections too: a stopped server must look stopped."""
+        with self._connections_lock:
+            connections, self._connections = self._connections, set()
+        for conn in connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
 
 
 class Simulator:
@@ -168,6 +190,7 @@ class Simulator:
             self._thread.join(timeout=5)
             self._thread = None
         self._server.server_close()
+        self._server.drop_connections()
 
     def __enter__(self) -> Simulator:
         return self.start()

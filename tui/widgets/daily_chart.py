@@ -98,19 +98,20 @@ class DailyChart(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        labels = [str(d.day.day) for d in days]
+        # Numeric x (day of month): plotext aligns bars with ticks only for numbers.
+        xs = [d.day.day for d in days]
         series = [[v / divisor for v in live], [v / divisor for v in test]]
         if scope == "total":
-            plt.stacked_bar(labels, series, color=["cyan", "magenta"], width=0.7)  # type: ignore[arg-type]
+            plt.stacked_bar(xs, series, color=["cyan", "magenta"], width=0.6)  # type: ignore[arg-type]
         else:
             values = series[0] if scope == "live" else series[1]
-            plt.bar(labels, values, color="cyan" if scope == "live" else "magenta", width=0.7)
+            plt.bar(xs, values, color="cyan" if scope == "live" else "magenta", width=0.6)
+        plt.xlim(0.4, len(xs) + 0.6)
         plt.ylim(0, top)
         plt.yticks([top * i / 4 for i in range(5)], [_tick(top * i / 4) for i in range(5)])
         plt.ylabel(unit)
-        step = 1 if len(labels) <= 16 else 5
-        ticks: list[float] = [i + 1 for i in range(len(labels)) if i == 0 or (i + 1) % step == 0]
-        plt.xticks(ticks, [labels[int(i) - 1] for i in ticks])
+        ticks: list[float] = [1, *range(5, len(xs) + 1, 5)]
+        plt.xticks(ticks, [str(int(t)) for t in ticks])
         self.refresh()
 
     def render(self) -> RenderResult:

@@ -39,7 +39,7 @@ class InferencePanel(Widget):
     data: reactive[tuple[UsageReport, Scope] | None] = reactive(None, layout=True)
 
     def on_mount(self) -> None:
-        self.border_title = "Inference · pre-paid balance"
+        self.border_title = "Inference · balance · spent this period"
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"inference--{name}")
@@ -70,7 +70,7 @@ class InferencePanel(Widget):
             out.append("not in report\n")
         else:
             out.append(fmt.money(spent, currency), style=self._style("figure"))
-            out.append(f"  {fmt.cents(spent)} this period\n")
+            out.append(f"  {fmt.cents(spent)}\n")
 
         calls = report.calls(scope)
         out.append("calls   ", style=label)

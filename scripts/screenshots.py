@@ -1,0 +1,64 @@
+"""Regenerate screenshots/*.svg from the real app in demo mode (`make screenshots`).
+
+The simulator's clock is frozen at a fixed instant and the app's own clock is
+frozen too, so the same code always gives the same pictures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tui.app import VectrosUsageApp
+from tui.client import Secret
+from tui.config import Settings
+from tui.simulator import DEMO_TOKEN, Simulator
+
+OUT = Path(__file__).resolve().parent.parent / "screenshots"
+SHOTS = [
+    # (file, scenario, start, keys, size)
+    ("total-120x40.svg", "steady", datetime(2026, 12, 17, 15, 0, tzinfo=UTC), "", (120, 40)),
+    (
+        "load-test-live-120x40.svg",
+        "load-test",
+        datetime(2026, 12, 17, 15, 0, tzinfo=UTC),
+        "2",
+        (120, 40),
+    ),
+    ("total-80x24.svg", "steady", datetime(2026, 12, 17, 15, 0, tzinfo=UTC), "", (80, 24)),
+]
+
+
+async def shoot(
+    name: str, scenario: str, start: datetime, keys: str, size: tuple[int, int]
+) -> None:
+    with Simulator(scenario=scenario, speed=0, start=start) as sim:
+        if scenario == "load-test":
+            sim.clock.advance(45 * 60)  # into the burst
+        settings = Settings(
+            base_url=sim.base_url,
+            token=Secret(DEMO_TOKEN),
+            demo=True,
+            demo_label=f"DEMO {scenario} frozen",
+        )
+        app = VectrosUsageApp(settings, clock=lambda: 1000.0)
+        async with app.run_test(size=size) as pilot:
+            async with asyncio.timeout(10):
+                while app.polls < 1:
+                    await pilot.pause(0.02)
+            for key in keys:
+                await pilot.press(key)
+            await pilot.pause()
+            app.save_screenshot(filename=name, path=str(OUT))
+    print(f"wrote screenshots/{name}")
+
+
+async def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    for shot in SHOTS:
+        await shoot(*shot)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

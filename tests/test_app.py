@@ -1,0 +1,170 @@
+"""The monitor driven by Pilot, against the simulator over real loopback HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
+
+from textual.pilot import Pilot
+
+from tests.conftest import EXAMPLES, settings_for
+from tests.servers import Reply, ScriptedServer, json_reply
+from tui.app import VectrosUsageApp
+from tui.simulator import Simulator
+from tui.widgets.credits import CreditsPanel
+from tui.widgets.daily_chart import DailyChart
+from tui.widgets.inference import InferencePanel
+from tui.widgets.status import NoticeBar, StatusHeader
+
+
+async def until(pilot: Pilot[int], condition: Callable[[], bool], timeout: float = 10) -> None:
+    """Let the app run until condition holds (a liveness bound, not a speed check)."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await pilot.pause(0.02)
+
+
+def shown(app: VectrosUsageApp, widget: type) -> str:
+    return str(app.query_one(widget).render())
+
+
+def header(app: VectrosUsageApp) -> str:
+    return " ".join(str(label.render()) for label in app.query_one(StatusHeader).query("Label"))
+
+
+async def test_first_poll_fills_every_panel(simulator: Simulator) -> None:
+    expected = simulator.model.report()
+    app = VectrosUsageApp(settings_for(simulator.base_url))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.polls >= 1)
+        await pilot.pause()
+        credits = shown(app, CreditsPanel)
+        assert "2,833.024 credits" in credits  # the exact figure, to the milli-credit
+        assert "50,000.000 allowance" in credits
+        assert "5.6 %" in credits and "ok" in credits
+        inference = shown(app, InferencePanel)
+        balance = expected["inference"]["balanceCents"]
+        assert f"${balance // 100}.{balance % 100:02d}" in inference
+        assert "Demo Org (simulated)" in header(app)
+        assert "December 2026" in header(app)
+        assert "● live" in header(app)
+        assert app.query_one(DailyChart).border_title.startswith("Daily credits used")
+
+
+async def test_tabs_switch_with_keys_and_show_each_environment(simulator: Simulator) -> None:
+    live = simulator.model.report()["environments"]["live"]["credits"]["usedMilli"]
+    test = simulator.model.report()["environments"]["test"]["credits"]["usedMilli"]
+    app = VectrosUsageApp(settings_for(simulator.base_url))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.polls >= 1)
+        await pilot.press("2")
+        assert app.scope == "live"
+        assert f"{live // 1000:,}.{live % 1000:03d} credits" in shown(app, CreditsPanel)
+        assert "live" in app.query_one(DailyChart).border_title
+        await pilot.press("3")
+        assert app.scope == "test"
+        assert f"{test // 1000:,}.{test % 1000:03d} credits" in shown(app, CreditsPanel)
+        await pilot.press("1")
+        assert app.scope == "total"
+        assert "2,833.024 credits" in shown(app, CreditsPanel)
+
+
+async def test_r_refreshes_and_the_panels_follow_the_simulator_clock(
+    simulator: Simulator,
+) -> None:
+    app = VectrosUsageApp(settings_for(simulator.base_url, interval=60))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.polls >= 1)
+        before = shown(app, CreditsPanel)
+        simulator.clock.advance(3 * 3600)
+        await pilot.press("r")
+        await until(pilot, lambda: app.polls >= 2)
+        await pilot.pause()
+        after = shown(app, CreditsPanel)
+        assert before != after
+        assert "2,833.024" not in after
+        assert app.report is not None and app.report.credits.used_milli > 2_833_024
+
+
+async def test_c_switches_the_chart_to_inference(simulator: Simulator) -> None:
+    app = VectrosUsageApp(settings_for(simulator.base_url))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.polls >= 1)
+        await pilot.press("c")
+        assert app.query_one(DailyChart).border_title.startswith("Daily inference spent")
+
+
+async def test_q_quits_cleanly(simulator: Simulator) -> None:
+    app = VectrosUsageApp(settings_for(simulator.base_url))
+    async with app.run_test() as pilot:
+        await until(pilot, lambda: app.polls >= 1)
+        await pilot.press("q")
+    assert app.return_code == 0
+
+
+async def test_q_quits_even_while_a_request_hangs() -> None:
+    def hang(handler: BaseHTTPRequestHandler) -> Reply | None:
+        server_release.wait(30)
+        return None
+
+    with ScriptedServer(hang) as server:
+        server_release = server.release
+        app = VectrosUsageApp(settings_for(server.base_url))
+        async with asyncio.timeout(8):  # far above a clean exit, far below the read timeout
+            async with app.run_test() as pilot:
+                await until(pilot, lambda: len(server.requests) >= 1)
+                assert app.polls == 0
+                await pilot.press("q")
+    assert app.return_code == 0
+
+
+async def test_failed_poll_keeps_the_figures_and_marks_them_stale(
+    make_simulator: Callable[..., Simulator],
+) -> None:
+    sim = make_simulator()
+    app = VectrosUsageApp(settings_for(sim.base_url, interval=1))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.polls >= 1)
+        sim.stop()
+        await until(pilot, lambda: "stale" in header(app))
+        assert "2,833.024 credits" in shown(app, CreditsPanel)  # the last good figures stay
+        notice = shown(app, NoticeBar)
+        assert "refused" in notice or "cannot connect" in notice
+        assert "retrying in" in notice
+
+
+async def test_refused_token_is_said_in_words(simulator: Simulator) -> None:
+    app = VectrosUsageApp(settings_for(simulator.base_url, token="demo-records"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: "token refused" in header(app))
+        assert "billing:r" in shown(app, NoticeBar)
+
+
+async def test_report_that_does_not_add_up_is_flagged_on_screen() -> None:
+    data = json.loads((EXAMPLES / "current-period.json").read_text())
+    data["credits"]["usedMilli"] = 2_000_000
+    body = json.dumps(data).encode()
+    with ScriptedServer(lambda h: json_reply(200, body)) as server:
+        app = VectrosUsageApp(settings_for(server.base_url))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.polls >= 1)
+            await pilot.pause()
+            assert "live + test = 2891587 milli-credits" in shown(app, NoticeBar)
+
+
+async def test_server_text_is_shown_literally_never_as_markup() -> None:
+    data = json.loads((EXAMPLES / "current-period.json").read_text())
+    data["account"]["name"] = "[bold]Evil[/] [@click=app.quit]x[/] [link=http://x]y[/] \x1b]0;t\x07"
+    body = json.dumps(data).encode()
+    with ScriptedServer(lambda h: json_reply(200, body)) as server:
+        app = VectrosUsageApp(settings_for(server.base_url))
+        async with app.run_test(size=(160, 40)) as pilot:
+            await until(pilot, lambda: app.polls >= 1)
+            await pilot.pause()
+            title = header(app)
+            assert "[bold]Evil[/] [@click=app.quit]x[/]" in title
+            assert "\x1b" not in title and "\x07" not in title
+            await pilot.click("#title")
+            assert app.is_running

@@ -1,0 +1,115 @@
+"""The command line end to end, as subprocesses: snapshot, simulate, configuration."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+FROZEN = ["--speed", "0", "--start", "2026-12-03T10:30:00Z"]
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("VECTROS_")}
+    return subprocess.run(
+        [sys.executable, "-m", "tui", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=base | (env or {}),
+        check=False,
+    )
+
+
+def test_snapshot_json_carries_every_figure_as_an_integer() -> None:
+    done = run("snapshot", "--json", "--demo", *FROZEN)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)  # stdout holds only the report
+    assert report["credits"]["usedMilli"] == 2833024
+    assert report["credits"]["used"] == 2833
+    assert (
+        report["environments"]["live"]["credits"]["usedMilli"]
+        + report["environments"]["test"]["credits"]["usedMilli"]
+        == 2833024
+    )
+    assert isinstance(report["inference"]["balanceCents"], int)
+    assert report["limits"]["creditAllowanceMilli"] == 50_000_000
+    assert all(isinstance(d["live"]["usedMilli"], int) for d in report["daily"])
+    assert "demo-billing" not in done.stdout + done.stderr
+
+
+def test_snapshot_table_is_readable() -> None:
+    done = run("snapshot", "--demo", *FROZEN)
+    assert done.returncode == 0, done.stderr
+    assert "2,833.024" in done.stdout
+    assert "DEMO" in done.stdout
+    assert re.search(r"inference balance\s+\$\d", done.stdout)
+
+
+def test_without_configuration_says_what_to_set_and_exits_2() -> None:
+    done = run("snapshot")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "VECTROS_BASE_URL" in done.stderr and "VECTROS_TOKEN" in done.stderr
+    assert "--demo" in done.stderr
+
+
+def test_plain_http_to_a_remote_host_is_refused() -> None:
+    done = run(
+        "snapshot",
+        env={"VECTROS_BASE_URL": "http://billing.example.com", "VECTROS_TOKEN": "abc"},
+    )
+    assert done.returncode == 2
+    assert "--allow-insecure" in done.stderr
+
+
+def test_interval_below_one_second_is_refused() -> None:
+    done = run("--demo", "--interval", "0.5")
+    assert done.returncode == 2
+    assert "at least 1" in done.stderr
+
+
+@pytest.fixture
+def simulate() -> Iterator[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui", "simulate", "--port", "0", *FROZEN],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    match = re.search(r"http://127\.0\.0\.1:\d+", line)
+    assert match, line
+    yield match.group()
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_simulate_serves_the_snapshot_command_over_http(simulate: str) -> None:
+    env = {"VECTROS_BASE_URL": simulate, "VECTROS_TOKEN": "demo-billing"}
+    done = run("snapshot", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["credits"]["usedMilli"] == 2833024
+
+
+def test_snapshot_exit_codes_for_refused_tokens_and_no_server(simulate: str) -> None:
+    scoped = run("snapshot", env={"VECTROS_BASE_URL": simulate, "VECTROS_TOKEN": "demo-records"})
+    assert scoped.returncode == 3
+    assert "billing:r" in scoped.stderr and scoped.stdout == ""
+    refused = run("snapshot", env={"VECTROS_BASE_URL": simulate, "VECTROS_TOKEN": "x" * 20})
+    assert refused.returncode == 3
+    assert "x" * 20 not in refused.stderr
+    gone = run("snapshot", env={"VECTROS_BASE_URL": "http://127.0.0.1:9", "VECTROS_TOKEN": "abc"})
+    assert gone.returncode == 4
+
+
+def test_version_and_help() -> None:
+    assert run("--version").stdout.startswith("vectros-usage ")
+    helped = run("--help").stdout
+    for flag in ("--demo", "--base-url", "--interval", "snapshot", "simulate"):
+        assert flag in helped

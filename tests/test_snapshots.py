@@ -1,0 +1,58 @@
+"""SVG snapshots of the real app on the frozen simulator (deterministic data and clock).
+
+Re-record after a deliberate change of the screen: `make snapshots-update`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.conftest import settings_for
+from tui.app import VectrosUsageApp
+from tui.config import Settings
+from tui.simulator import Simulator
+
+
+def frozen_app(sim: Simulator) -> VectrosUsageApp:
+    base = settings_for(sim.base_url)
+    settings = Settings(
+        base_url=base.base_url, token=base.token, demo=True, demo_label="DEMO steady frozen"
+    )
+    # A frozen monotonic clock: "updated 0 s ago" in every run.
+    return VectrosUsageApp(settings, clock=lambda: 1000.0)
+
+
+def after_first_poll(*keys: str) -> Callable[[Pilot[Any]], Any]:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        assert isinstance(app, VectrosUsageApp)
+        async with asyncio.timeout(10):
+            while app.polls < 1:
+                await pilot.pause(0.02)
+        for key in keys:
+            await pilot.press(key)
+        await pilot.pause()
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_total_tab(snap_compare: Any, simulator: Simulator, size: tuple[int, int]) -> None:
+    assert snap_compare(frozen_app(simulator), terminal_size=size, run_before=after_first_poll())
+
+
+def test_live_tab_120x40(snap_compare: Any, simulator: Simulator) -> None:
+    assert snap_compare(
+        frozen_app(simulator), terminal_size=(120, 40), run_before=after_first_poll("2")
+    )
+
+
+def test_test_tab_inference_chart_80x24(snap_compare: Any, simulator: Simulator) -> None:
+    assert snap_compare(
+        frozen_app(simulator), terminal_size=(80, 24), run_before=after_first_poll("3", "c")
+    )
