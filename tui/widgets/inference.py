@@ -10,7 +10,7 @@ from textual.widget import Widget
 from tui import format as fmt
 from tui.report import Scope, UsageReport
 
-KIND_LABELS = {"chat": "chat", "rag": "rag", "documentAsk": "doc"}
+KIND_LABELS = {"chat": "chat", "rag": "rag", "documentAsk": "doc-ask"}
 
 
 class InferencePanel(Widget):
@@ -39,7 +39,7 @@ class InferencePanel(Widget):
     data: reactive[tuple[UsageReport, Scope] | None] = reactive(None, layout=True)
 
     def on_mount(self) -> None:
-        self.border_title = "Inference · balance · spent this period"
+        self.border_title = "Inference · pre-paid balance"
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"inference--{name}")
@@ -84,17 +84,18 @@ class InferencePanel(Widget):
             out.append("split   ", style=label)
             out.append(" · ".join(parts) + "\n")
         else:
-            kinds = report.environment(scope).inference.breakdown
-            out.append("kinds   ", style=label)
-            if kinds:
+            # Two lines for the kinds of call, so every figure fits at 80 columns.
+            kinds = list(report.environment(scope).inference.breakdown.items())
+            rows = [kinds[:2], kinds[2:]] if kinds else [[]]
+            for n, row in enumerate(rows):
+                out.append("kinds   " if n == 0 else "        ", style=label)
                 out.append(
-                    "  ".join(
-                        f"{KIND_LABELS.get(k, k)} {fmt.money(v, currency)}"
-                        for k, v in kinds.items()
-                    )
-                    + "\n"
+                    "  ".join(f"{KIND_LABELS.get(k, k)} {fmt.money(v, currency)}" for k, v in row)
+                    if kinds
+                    else "not in report"
                 )
-            else:
-                out.append("not in report\n")
+                if n < len(rows) - 1:
+                    out.append("\n")
+            return out
         out.append("never resets · topped up out of band", style=self._style("muted"))
         return out
