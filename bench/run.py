@@ -111,9 +111,12 @@ def measure(target: Target, args: argparse.Namespace) -> dict:
     ]
     per_run = 30 + args.settle + args.window + 20  # the tool's own bound, roughly
     started = time.monotonic()
-    proc = subprocess.run(
-        cmd, cwd=ROOT, capture_output=True, text=True, timeout=per_run * args.repeat + 60
-    )
+    try:
+        proc = subprocess.run(
+            cmd, cwd=ROOT, capture_output=True, text=True, timeout=per_run * args.repeat + 60
+        )
+    except subprocess.TimeoutExpired:
+        sys.exit(f"bench: tuimeasure did not finish measuring {target.key} in time")
     try:
         result = json.loads(proc.stdout)
     except json.JSONDecodeError:
@@ -207,19 +210,24 @@ def budget_table(checks: list[dict]) -> list[str]:
     return lines
 
 
-def git_revision() -> str | None:
+def _git(*argv: str) -> subprocess.CompletedProcess[str] | None:
     try:
-        rev = subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
+        return subprocess.run(["git", *argv], cwd=ROOT, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return None
-    return rev or None
+
+
+def git_revision() -> str | None:
+    """The commit, and whether what is measured (tui/, the bench, the deps) differs from it."""
+    head = _git("rev-parse", "--short", "HEAD")
+    if head is None or head.returncode != 0:
+        return None
+    changed = _git("status", "--porcelain", "--", "tui", "bench", "pyproject.toml")
+    dirty = sorted(
+        {line[3:].split("/", 1)[0] for line in changed.stdout.splitlines()} if changed else set()
+    )
+    rev = head.stdout.strip()
+    return f"{rev} + uncommitted changes in {', '.join(dirty)}" if dirty else rev
 
 
 def machine() -> dict:
@@ -276,12 +284,14 @@ def main(argv: list[str] | None = None) -> int:
         "",
         *budget_table(checks),
     ]
-    noise = max(
-        (median(r, "host_other_pct") or 0.0, key) for key, r in results.items()
-    )  # (pct, which)
-    if noise[0] > 10:
-        out += ["", f"Note: the host was busy ({noise[0]:.0f} % of a core besides the "
-                f"measured program during the {noise[1]} window); CPU figures are noisy."]
+    busy = {key: median(r, "host_other_pct") or 0.0 for key, r in results.items()}
+    if max(busy.values()) > 10:
+        shares = ", ".join(f"{key} {pct:.0f} %" for key, pct in busy.items())
+        out += [
+            "",
+            f"Note: the host was busy besides the measured program ({shares} of a core, "
+            "median over the windows); CPU and timing figures are noisy, run again when idle.",
+        ]
     failed = [c["check"] for c in checks if c["verdict"] != "PASS"]
     out += [
         "",

@@ -162,9 +162,9 @@ class VectrosUsageApp(App[int]):
         report = self.report
         if report is None:
             return
-        self.query_one(StatusHeader).report = report
-        self.query_one(CreditsPanel).data = (report, self.scope, self._server_now())
-        self.query_one(InferencePanel).data = (report, self.scope)
+        self.query_one(StatusHeader).show_report(report)
+        self.query_one(CreditsPanel).show((report, self.scope, self._server_now()))
+        self.query_one(InferencePanel).show((report, self.scope))
         self.query_one(DailyChart).show(report, self.scope, self.metric)
 
     def _tick(self) -> None:

@@ -158,7 +158,9 @@ class UsageClient:
             # A redirect could carry the token to another origin: never follow one.
             follow_redirects=False,
             headers={"User-Agent": f"vectros-usage/{__version__}", "Accept": "application/json"},
-            verify=verify,
+            # Plain http:// (the loopback simulator) never uses TLS: skip building a
+            # certificate store for it, which is most of the client's start-up cost.
+            verify=verify if self.base_url.startswith("https:") else False,
             transport=transport,
             trust_env=False,  # no proxy from the environment sees the token uninvited
         )

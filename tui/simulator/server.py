@@ -36,8 +36,13 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.simulator.verbose:
             sys.stderr.write(f"simulator: {self.address_string()} {format % args}\n")
 
-    def _send(self, status: int, body: dict[str, Any] | None, headers: dict[str, str]) -> None:
-        data = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+    def _send(
+        self, status: int, body: dict[str, Any] | bytes | None, headers: dict[str, str]
+    ) -> None:
+        if isinstance(body, bytes):
+            data = body
+        else:
+            data = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
         self.send_response(status)
         if body is not None:
             self.send_header("Content-Type", "application/json")
@@ -99,7 +104,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.headers.get("If-None-Match") == etag:
             self._send(304, None, {"ETag": etag})
             return
-        self._send(200, report, {"ETag": etag})
+        self._send(200, body, {"ETag": etag})
 
 
 class _Server(ThreadingHTTPServer):

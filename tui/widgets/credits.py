@@ -6,11 +6,10 @@ from datetime import datetime
 
 from rich.style import Style
 from rich.text import Text
-from textual.reactive import reactive
-from textual.widget import Widget
 
 from tui import format as fmt
 from tui.report import Scope, UsageReport
+from tui.widgets.diffed import TextPanel
 
 # Words for how much of the allowance is gone, so the state never rests on colour.
 LEVELS = ((1000, "exhausted", "critical"), (900, "critical", "critical"), (750, "high", "warn"))
@@ -26,7 +25,7 @@ def allowance_level(tenths: int | None) -> tuple[str, str]:
     return ("ok", "ok")
 
 
-class CreditsPanel(Widget):
+class CreditsPanel(TextPanel[tuple[UsageReport, Scope, datetime]]):
     DEFAULT_CSS = """
     CreditsPanel {
         height: auto;
@@ -55,24 +54,24 @@ class CreditsPanel(Widget):
         "credits--muted",
     }
 
-    data: reactive[tuple[UsageReport, Scope, datetime] | None] = reactive(None, layout=True)
-
     def on_mount(self) -> None:
         self.border_title = "Credits · monthly allowance"
 
-    def watch_data(self) -> None:
+    def on_data(self) -> None:
         if self.data is not None:
             _, scope, _ = self.data
-            self.border_title = (
+            title = (
                 "Credits · monthly allowance"
                 if scope == "total"
                 else f"Credits · {scope} · monthly allowance"
             )
+            if title != self.border_title:  # setting it repaints the whole panel
+                self.border_title = title
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"credits--{name}")
 
-    def render(self) -> Text:
+    def text(self, width: int) -> Text:
         if self.data is None:
             return Text("waiting for the first report…", style=self._style("muted"))
         report, scope, now = self.data
@@ -85,7 +84,7 @@ class CreditsPanel(Widget):
         label = self._style("label")
         lines = Text(no_wrap=True, overflow="ellipsis")
 
-        width = max(10, self.content_region.width - 16)
+        width = max(10, width - 16)
         filled = 0 if tenths is None else min(width, (min(tenths, 1000) * width) // 1000)
         lines.append("█" * filled, style=self._style("bar-used"))
         lines.append("░" * (width - filled), style=self._style("bar-free"))

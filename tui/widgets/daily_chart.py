@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Literal
 
 from rich.text import Text
-from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
 from tui.report import Scope, UsageReport
+from tui.widgets.diffed import DiffedWidget
 
 Metric = Literal["credits", "inference"]
 MIN_WIDTH, MIN_HEIGHT = 24, 6
@@ -21,7 +21,7 @@ _STEPS = 200  # bar resolution the chart can show; finer changes do not redraw i
 
 
 def nice_ceiling(value: float) -> float:
-    """The smallest 1/2/2.5/5 × 10^n at or above value (a tidy axis top)."""
+    """A tidy axis top at or above value."""
     if value <= 0:
         return 1.0
     magnitude = 1.0
@@ -29,17 +29,18 @@ def nice_ceiling(value: float) -> float:
         magnitude *= 10
     while magnitude > value:
         magnitude /= 10
-    for step in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+    # Each is four times a tidy step, so the quarter ticks are tidy too.
+    for step in (1, 1.2, 1.6, 2, 2.4, 3.2, 4, 6, 8, 10):
         if step * magnitude >= value:
             return step * magnitude
     return 10 * magnitude
 
 
 def _tick(value: float) -> str:
-    return f"{value:,.0f}" if value >= 10 or value == 0 else f"{value:.2f}".rstrip("0")
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-class DailyChart(PlotextPlot):
+class DailyChart(DiffedWidget, PlotextPlot):
     DEFAULT_CSS = """
     DailyChart {
         height: 1fr;
@@ -88,12 +89,14 @@ class DailyChart(PlotextPlot):
         source = "report" if report.daily is not None else "no daily figures in the report"
         what = "credits used" if metric == "credits" else "inference spent"
         who = "live + test" if scope == "total" else scope
-        self.border_title = f"Daily {what} · {who} · UTC days of {report.period.label} · {source}"
-        legend = Text()
-        for env, colour in (("live", "cyan"), ("test", "magenta")):
-            if scope in ("total", env):
-                legend.append(" ██ ", style=colour).append(env)
-        self.border_subtitle = legend
+        title = f"Daily {what} · {who} · UTC days of {report.period.label} · {source}"
+        if title != self.border_title:  # setting a border title repaints the whole chart
+            self.border_title = title
+            legend = Text()
+            for env, colour in (("live", "cyan"), ("test", "magenta")):
+                if scope in ("total", env):
+                    legend.append(" ██ ", style=colour).append(env)
+            self.border_subtitle = legend
 
         plt = self.plt
         plt.clear_data()
@@ -112,14 +115,19 @@ class DailyChart(PlotextPlot):
         plt.ylabel(unit)
         ticks: list[float] = [1, *range(5, len(xs) + 1, 5)]
         plt.xticks(ticks, [str(int(t)) for t in ticks])
-        self.refresh()
+        self.data_changed()
 
-    def render(self) -> RenderResult:
+    def build_lines(self, width: int, height: int) -> list[Text]:
         if self._empty:
-            return Text("waiting for the first report…", style="dim")
-        if self.size.width < MIN_WIDTH or self.size.height < MIN_HEIGHT:
-            return Text("(too small for the chart)", style="dim")
+            return [Text("waiting for the first report…", style="dim")]
+        if width < MIN_WIDTH or height < MIN_HEIGHT:
+            return [Text("(too small for the chart)", style="dim")]
+        plot = self.plt
         try:
-            return super().render()
+            plot.plotsize(width, height)
+            plot._set_size(width, height)  # as textual-plotext does: see its issue #5
+            plot.theme(self._get_plotext_theme_name(self.app.theme))
+            text = Text.from_ansi(plot.build())
         except Exception as exc:  # plotext is a renderer we do not control: never crash on it
-            return Text(f"chart unavailable: {type(exc).__name__}", style="dim")
+            return [Text(f"chart unavailable: {type(exc).__name__}", style="dim")]
+        return list(text.split("\n", allow_blank=True))

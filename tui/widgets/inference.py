@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from rich.style import Style
 from rich.text import Text
-from textual.reactive import reactive
-from textual.widget import Widget
 
 from tui import format as fmt
 from tui.report import Scope, UsageReport
+from tui.widgets.diffed import TextPanel
 
 KIND_LABELS = {"chat": "chat", "rag": "rag", "documentAsk": "doc-ask"}
 
 
-class InferencePanel(Widget):
+class InferencePanel(TextPanel[tuple[UsageReport, Scope]]):
     DEFAULT_CSS = """
     InferencePanel {
         height: auto;
@@ -36,15 +35,13 @@ class InferencePanel(Widget):
         "inference--muted",
     }
 
-    data: reactive[tuple[UsageReport, Scope] | None] = reactive(None, layout=True)
-
     def on_mount(self) -> None:
         self.border_title = "Inference · pre-paid balance"
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"inference--{name}")
 
-    def render(self) -> Text:
+    def text(self, width: int) -> Text:
         if self.data is None:
             return Text("waiting for the first report…", style=self._style("muted"))
         report, scope = self.data

@@ -38,7 +38,6 @@ class StatusHeader(Horizontal):
     StatusHeader #freshness.connecting { color: $text-muted; }
     """
 
-    report: reactive[UsageReport | None] = reactive(None, layout=True)
     freshness: reactive[Freshness | None] = reactive(None)
 
     def __init__(self, demo_label: str = "") -> None:
@@ -52,14 +51,19 @@ class StatusHeader(Horizontal):
         )
         yield Label("◌ connecting…", id="freshness", markup=False)
 
-    def watch_report(self, report: UsageReport | None) -> None:
+    _title = "Vectros usage"
+
+    def show_report(self, report: UsageReport | None) -> None:
         parts = ["Vectros usage"]
         if report is not None:
             name = safe_text(report.account.name, limit=40)
             parts = [name] if name else []
             parts.append(f"{report.period.label} UTC")
-        # Plain Text: the account name is a person's free text, never markup.
-        self.query_one("#title", Label).update(Text(" · ".join(parts)))
+        title = " · ".join(parts)
+        if title != self._title:  # once per period, not once per poll
+            self._title = title
+            # Plain Text: the account name is a person's free text, never markup.
+            self.query_one("#title", Label).update(Text(title))
 
     def watch_freshness(self, freshness: Freshness | None) -> None:
         if freshness is None:
