@@ -27,11 +27,13 @@ async def until(pilot: Pilot[int], condition: Callable[[], bool], timeout: float
 
 
 def shown(app: VectrosUsageApp, widget: type) -> str:
-    return str(app.query_one(widget).render())
+    """The text a widget and everything inside it shows."""
+    root = app.query_one(widget)
+    return "\n".join(str(w.render()) for w in [root, *root.query("*")] if w.display)
 
 
 def header(app: VectrosUsageApp) -> str:
-    return " ".join(str(label.render()) for label in app.query_one(StatusHeader).query("Label"))
+    return shown(app, StatusHeader)
 
 
 async def test_first_poll_fills_every_panel(simulator: Simulator) -> None:

@@ -9,7 +9,7 @@ from rich.text import Text
 
 from tui import format as fmt
 from tui.report import Scope, UsageReport
-from tui.widgets.diffed import TextPanel
+from tui.widgets.diffed import FigurePanel, Row
 
 # Words for how much of the allowance is gone, so the state never rests on colour.
 LEVELS = ((1000, "exhausted", "critical"), (900, "critical", "critical"), (750, "high", "warn"))
@@ -25,17 +25,14 @@ def allowance_level(tenths: int | None) -> tuple[str, str]:
     return ("ok", "ok")
 
 
-class CreditsPanel(TextPanel[tuple[UsageReport, Scope, datetime]]):
+class CreditsPanel(FigurePanel[tuple[UsageReport, Scope, datetime]]):
     DEFAULT_CSS = """
     CreditsPanel {
-        height: auto;
         border: round $primary;
         border-title-color: $text-primary;
         border-title-style: bold;
-        padding: 0 1;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
     }
+    CreditsPanel TextBlock { text-wrap: nowrap; text-overflow: ellipsis; }
     CreditsPanel > .credits--bar-used { color: $primary; }
     CreditsPanel > .credits--bar-free { color: $panel-lighten-2; }
     CreditsPanel > .credits--label { color: $text-muted; }
@@ -55,11 +52,12 @@ class CreditsPanel(TextPanel[tuple[UsageReport, Scope, datetime]]):
     }
 
     def on_mount(self) -> None:
+        super().on_mount()
         self.border_title = "Credits · monthly allowance"
 
     def on_data(self) -> None:
         if self.data is not None:
-            _, scope, _ = self.data
+            scope = self.data[1]
             title = (
                 "Credits · monthly allowance"
                 if scope == "total"
@@ -71,51 +69,57 @@ class CreditsPanel(TextPanel[tuple[UsageReport, Scope, datetime]]):
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"credits--{name}")
 
-    def text(self, width: int) -> Text:
+    @property
+    def label_style(self) -> Style:
+        return self._style("label")
+
+    def lead(self, width: int) -> Text | None:
+        """The bar: the share of the allowance this tab's figure is, with a word."""
         if self.data is None:
-            return Text("waiting for the first report…", style=self._style("muted"))
-        report, scope, now = self.data
-        used = report.used_milli(scope)
+            return None
+        report, scope, _ = self.data
         allowance = report.allowance_milli
+        used = report.used_milli(scope)
         tenths = fmt.ratio_tenths(used, allowance) if allowance is not None else None
         word, level = allowance_level(
             fmt.ratio_tenths(report.credits.used_milli, allowance) if allowance else None
         )
-        label = self._style("label")
-        lines = Text(no_wrap=True, overflow="ellipsis")
+        bar = max(10, width - 16)
+        filled = 0 if tenths is None else min(bar, (min(tenths, 1000) * bar) // 1000)
+        line = Text()
+        line.append("█" * filled, style=self._style("bar-used"))
+        line.append("░" * (bar - filled), style=self._style("bar-free"))
+        line.append(f" {fmt.percent_tenths(tenths):>7} ")
+        line.append(word, style=self._style(level))
+        return line
 
-        width = max(10, width - 16)
-        filled = 0 if tenths is None else min(width, (min(tenths, 1000) * width) // 1000)
-        lines.append("█" * filled, style=self._style("bar-used"))
-        lines.append("░" * (width - filled), style=self._style("bar-free"))
-        lines.append(f" {fmt.percent_tenths(tenths):>7} ")
-        lines.append(f"{word}\n", style=self._style(level))
-
-        who = "used" if scope == "total" else f"{scope}"
-        lines.append(f"{who:<7}", style=label)
-        lines.append(f"{fmt.milli(used)} credits\n")
+    def build_rows(self) -> list[Row]:
+        if self.data is None:
+            return [("", Text("waiting for the first report…", style=self._style("muted")))]
+        report, scope, now = self.data
+        allowance = report.allowance_milli
+        rows: list[Row] = [
+            (
+                "used" if scope == "total" else scope,
+                Text(f"{fmt.milli(report.used_milli(scope))} credits"),
+            )
+        ]
         if allowance is None:
-            lines.append("of     ", style=label)
-            lines.append("the report gives no allowance\n")
-            lines.append("left   ", style=label)
-            lines.append("—\n")
+            rows.append(("of", Text("the report gives no allowance")))
+            rows.append(("left", Text("—")))
         else:
-            lines.append("of     ", style=label)
-            lines.append(f"{fmt.milli(allowance)} allowance\n")
+            rows.append(("of", Text(f"{fmt.milli(allowance)} allowance")))
             left = allowance - report.credits.used_milli
-            lines.append("left   ", style=label)
             suffix = "" if scope == "total" else " (account)"
             if left >= 0:
-                lines.append(f"{fmt.milli(left)} credits{suffix}\n")
+                rows.append(("left", Text(f"{fmt.milli(left)} credits{suffix}")))
             else:
-                lines.append(
-                    f"none — {fmt.milli(-left)} over{suffix}\n", style=self._style("critical")
-                )
+                over = f"none: {fmt.milli(-left)} over{suffix}"
+                rows.append(("left", Text(over, style=self._style("critical"))))
         end = report.period.end
-        lines.append("resets ", style=label)
         if now < end:
-            left_s = (end - now).total_seconds()
-            lines.append(f"{end:%b} {end.day} {end:%H:%M} UTC, in {fmt.duration(left_s)}")
+            until = fmt.duration((end - now).total_seconds())
+            rows.append(("resets", Text(f"{end:%b} {end.day} {end:%H:%M} UTC, in {until}")))
         else:
-            lines.append(f"closed period, reset {end:%Y-%m-%d %H:%M} UTC")
-        return lines
+            rows.append(("resets", Text(f"closed period; reset {end:%b} {end.day} UTC")))
+        return rows

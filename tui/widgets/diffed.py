@@ -9,9 +9,13 @@ that differs, so a poll that moves one figure writes a handful of cells.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from rich.style import Style
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
 from textual.geometry import Region, Size
 from textual.widget import Widget
 
@@ -70,27 +74,90 @@ class DiffedWidget(Widget):
         return Text("\n").join(self._lines)
 
 
-class TextPanel(DiffedWidget, Generic[T]):
-    """A panel drawn as lines of text from one piece of data, repainted by difference."""
+class TextBlock(DiffedWidget):
+    """Lines of text from a builder (given the width), repainted by difference."""
+
+    DEFAULT_CSS = "TextBlock { height: auto; }"
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id)
+        if classes:
+            self.set_classes(classes)
+        self.builder: Callable[[int], list[Text]] = lambda width: []
+
+    def build_lines(self, width: int, height: int) -> list[Text]:
+        return self.builder(width)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return max(1, len(self.builder(width)))
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return max((line.cell_len for line in self.builder(container.width)), default=1)
+
+
+Row = tuple[str, Text]
+
+
+class FigurePanel(Vertical, Generic[T]):
+    """A bordered panel: an optional full-width lead line, then label/value rows.
+
+    Labels and values are separate widgets so a changing figure repaints from the
+    start of its value, not from the panel's border.
+    """
+
+    DEFAULT_CSS = """
+    FigurePanel { height: auto; padding: 0 1; }
+    FigurePanel > Horizontal { height: auto; }
+    FigurePanel .labels { width: auto; padding-right: 1; }
+    FigurePanel .values { width: 1fr; }
+    """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.data: T | None = None
 
+    def compose(self) -> ComposeResult:
+        yield TextBlock(classes="lead")
+        with Horizontal():
+            yield TextBlock(classes="labels")
+            yield TextBlock(classes="values")
+
+    def on_mount(self) -> None:
+        lead, labels, values = self.query(TextBlock).results(TextBlock)
+        lead.builder = lambda width: [line] if (line := self.lead(width)) is not None else []
+        lead.display = False
+        labels.builder = lambda width: [
+            Text(label, style=self.label_style) for label, _ in self.rows()
+        ]
+        values.builder = lambda width: [value for _, value in self.rows()]
+        self._blocks = (lead, labels, values)
+
+    @property
+    def label_style(self) -> Style:
+        return Style()
+
     def show(self, data: T) -> None:
-        if data != self.data:
-            self.data = data
-            self.on_data()
-            self.data_changed()
+        if data == self.data:
+            return
+        self.data = data
+        self._rows_cache: list[Row] | None = None
+        self.on_data()
+        lead = self._blocks[0]
+        lead.display = self.lead(0) is not None
+        for block in self._blocks:
+            block.data_changed()
 
     def on_data(self) -> None:
-        """What follows the data besides the lines (a border title, say)."""
+        """What follows the data besides the rows (a border title, say)."""
 
-    def text(self, width: int) -> Text:
+    def lead(self, width: int) -> Text | None:
+        return None
+
+    def rows(self) -> list[Row]:
+        cached = getattr(self, "_rows_cache", None)
+        if cached is None:
+            cached = self._rows_cache = self.build_rows()
+        return cached
+
+    def build_rows(self) -> list[Row]:
         raise NotImplementedError
-
-    def build_lines(self, width: int, height: int) -> list[Text]:
-        return list(self.text(width).split("\n", allow_blank=True))
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self.build_lines(width, 0))

@@ -7,22 +7,19 @@ from rich.text import Text
 
 from tui import format as fmt
 from tui.report import Scope, UsageReport
-from tui.widgets.diffed import TextPanel
+from tui.widgets.diffed import FigurePanel, Row
 
 KIND_LABELS = {"chat": "chat", "rag": "rag", "documentAsk": "doc-ask"}
 
 
-class InferencePanel(TextPanel[tuple[UsageReport, Scope]]):
+class InferencePanel(FigurePanel[tuple[UsageReport, Scope]]):
     DEFAULT_CSS = """
     InferencePanel {
-        height: auto;
         border: round $secondary;
         border-title-color: $text-secondary;
         border-title-style: bold;
-        padding: 0 1;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
     }
+    InferencePanel TextBlock { text-wrap: nowrap; text-overflow: ellipsis; }
     InferencePanel > .inference--label { color: $text-muted; }
     InferencePanel > .inference--figure { text-style: bold; }
     InferencePanel > .inference--overdraft { color: $text-error; text-style: bold; }
@@ -36,63 +33,61 @@ class InferencePanel(TextPanel[tuple[UsageReport, Scope]]):
     }
 
     def on_mount(self) -> None:
+        super().on_mount()
         self.border_title = "Inference · pre-paid balance"
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"inference--{name}")
 
-    def text(self, width: int) -> Text:
+    @property
+    def label_style(self) -> Style:
+        return self._style("label")
+
+    def build_rows(self) -> list[Row]:
         if self.data is None:
-            return Text("waiting for the first report…", style=self._style("muted"))
+            return [("", Text("waiting for the first report…", style=self._style("muted")))]
         report, scope = self.data
         currency = report.inference.currency
-        label = self._style("label")
-        out = Text(no_wrap=True, overflow="ellipsis")
+        figure = self._style("figure")
 
         balance = report.inference.balance_cents
-        out.append("balance ", style=label)
-        style = self._style("overdraft") if balance < 0 else self._style("figure")
-        out.append(fmt.money(balance, currency), style=style)
-        out.append(f"  {fmt.cents(balance)}")
+        line = Text()
+        line.append(
+            fmt.money(balance, currency), style=self._style("overdraft") if balance < 0 else figure
+        )
+        line.append(f"  {fmt.cents(balance)}")
         if balance < 0:
-            out.append(" overdrawn", style=self._style("overdraft"))
+            line.append(" overdrawn", style=self._style("overdraft"))
         elif scope != "total":
-            out.append(" (account)", style=label)
-        out.append("\n")
+            line.append(" (account)", style=self.label_style)
+        rows: list[Row] = [("balance", line)]
 
         spent = report.spent_cents(scope)
-        who = "spent" if scope == "total" else f"{scope}"
-        out.append(f"{who:<8}", style=label)
         if spent is None:
-            out.append("not in report\n")
+            rows.append(("spent" if scope == "total" else scope, Text("not in report")))
         else:
-            out.append(fmt.money(spent, currency), style=self._style("figure"))
-            out.append(f"  {fmt.cents(spent)}\n")
+            text = Text(fmt.money(spent, currency), style=figure).append(f"  {fmt.cents(spent)}")
+            rows.append(("spent" if scope == "total" else scope, text))
 
         calls = report.calls(scope)
-        out.append("calls   ", style=label)
-        out.append(("—" if calls is None else fmt.group(calls)) + "\n")
+        rows.append(("calls", Text("—" if calls is None else fmt.group(calls))))
 
         if scope == "total":
             parts = []
             for env in ("live", "test"):
                 cents = report.environment(env).inference.spent_cents
                 parts.append(f"{env} {'—' if cents is None else fmt.money(cents, currency)}")
-            out.append("split   ", style=label)
-            out.append(" · ".join(parts) + "\n")
-        else:
-            # Two lines for the kinds of call, so every figure fits at 80 columns.
-            kinds = list(report.environment(scope).inference.breakdown.items())
-            rows = [kinds[:2], kinds[2:]] if kinds else [[]]
-            for n, row in enumerate(rows):
-                out.append("kinds   " if n == 0 else "        ", style=label)
-                out.append(
-                    "  ".join(f"{KIND_LABELS.get(k, k)} {fmt.money(v, currency)}" for k, v in row)
-                    if kinds
-                    else "not in report"
+            rows.append(("split", Text(" · ".join(parts))))
+            rows.append(("", Text("never resets (topped up)", style=self._style("muted"))))
+            return rows
+        # Two rows for the kinds of call, so every figure fits at 80 columns.
+        kinds = list(report.environment(scope).inference.breakdown.items())
+        if not kinds:
+            return [*rows, ("kinds", Text("not in report"))]
+        for n, chunk in enumerate((kinds[:2], kinds[2:])):
+            if chunk:
+                words = "  ".join(
+                    f"{KIND_LABELS.get(k, k)} {fmt.money(v, currency)}" for k, v in chunk
                 )
-                if n < len(rows) - 1:
-                    out.append("\n")
-            return out
-        out.append("never resets · topped up out of band", style=self._style("muted"))
-        return out
+                rows.append(("kinds" if n == 0 else "", Text(words)))
+        return rows

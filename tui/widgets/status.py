@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.geometry import Size
 from textual.reactive import reactive
+from textual.widget import Widget
 from textual.widgets import Label, Static
 
 from tui.format import safe_text
@@ -22,6 +25,7 @@ class StatusHeader(Horizontal):
         color: $foreground;
     }
     StatusHeader > Label { height: 1; padding: 0 1; }
+    StatusHeader > Badge { height: 1; padding: 0 1; }
     StatusHeader #title { width: 1fr; text-style: bold; }
     StatusHeader #demo {
         background: $warning;
@@ -49,7 +53,7 @@ class StatusHeader(Horizontal):
         yield Label(
             self._demo_label, id="demo", classes="on" if self._demo_label else "", markup=False
         )
-        yield Label("◌ connecting…", id="freshness", markup=False)
+        yield Badge(id="freshness")
 
     _title = "Vectros usage"
 
@@ -68,9 +72,36 @@ class StatusHeader(Horizontal):
     def watch_freshness(self, freshness: Freshness | None) -> None:
         if freshness is None:
             return
-        label = self.query_one("#freshness", Label)
-        label.update(Text(freshness.badge))
-        label.set_classes(freshness.state)
+        badge = self.query_one(Badge)
+        badge.show(freshness.badge)
+        if not badge.has_class(freshness.state):
+            badge.set_classes(freshness.state)
+
+
+class Badge(Widget):
+    """One short line that changes every second: repainted, laid out only on a new width.
+
+    (``Label.update`` asks for a layout of the whole screen each time.)
+    """
+
+    DEFAULT_CSS = "Badge { width: auto; height: 1; padding: 0 1; }"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._text = Text("◌ connecting…")
+
+    def show(self, text: str) -> None:
+        if text == self._text.plain:
+            return
+        resized = cell_len(text) != self._text.cell_len
+        self._text = Text(text)
+        self.refresh(layout=resized)
+
+    def render(self) -> Text:
+        return self._text
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return self._text.cell_len
 
 
 class NoticeBar(Static):
