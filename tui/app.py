@@ -22,8 +22,8 @@ from tui.config import Settings
 from tui.freshness import describe
 from tui.messages import PollFailed, ReportReceived
 from tui.report import SCOPES, Scope, UsageReport
+from tui.widgets.chart_slot import ChartSlot, Metric
 from tui.widgets.credits import CreditsPanel
-from tui.widgets.daily_chart import DailyChart, Metric
 from tui.widgets.inference import InferencePanel
 from tui.widgets.status import NoticeBar, StatusHeader
 
@@ -81,7 +81,7 @@ class VectrosUsageApp(App[int]):
         with Horizontal(id="panels"):
             yield CreditsPanel(id="credits")
             yield InferencePanel(id="inference")
-        yield DailyChart(id="chart")
+        yield ChartSlot(id="chart-slot")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -165,7 +165,7 @@ class VectrosUsageApp(App[int]):
         self.query_one(StatusHeader).show_report(report)
         self.query_one(CreditsPanel).show((report, self.scope, self._server_now()))
         self.query_one(InferencePanel).show((report, self.scope))
-        self.query_one(DailyChart).show(report, self.scope, self.metric)
+        self.query_one(ChartSlot).show(report, self.scope, self.metric)
 
     def _tick(self) -> None:
         freshness = describe(

@@ -302,18 +302,19 @@ class UsageModel:
 
     def _daily(self, start: datetime, upto: datetime) -> list[dict[str, Any]]:
         days: list[dict[str, Any]] = []
+        # Running period totals at each day's end: whole cents per day are differences
+        # of them, so the days add up to the period's figure exactly.
+        running_cc = {"live": 0, "test": 0}
         day_start = start
         while day_start < upto:
             day_end = min(day_start + timedelta(days=1), upto)
             entry: dict[str, Any] = {"date": day_start.date().isoformat()}
+            env: Env
             for env in ("live", "test"):
                 milli = self._span(env, "credits", day_start, day_end)
-                # Whole cents per day are differences of the period's running total,
-                # so the days add up to the period's figure exactly.
-                cents = (
-                    self._span(env, "cents", start, day_end) // 100
-                    - self._span(env, "cents", start, day_start) // 100
-                )
+                before = running_cc[env]
+                running_cc[env] = before + self._span(env, "cents", day_start, day_end)
+                cents = running_cc[env] // 100 - before // 100
                 if milli or cents:  # a day without traffic is left out, as allowed
                     entry[env] = {"usedMilli": milli, "inferenceCents": cents}
             if len(entry) > 1:

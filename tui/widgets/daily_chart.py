@@ -7,17 +7,14 @@ quantised to a fraction of the axis, not every poll's last milli-credit.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from rich.text import Text
 from textual_plotext import PlotextPlot
 
 from tui.report import Scope, UsageReport
+from tui.widgets.chart_slot import Metric
 from tui.widgets.diffed import DiffedWidget
 
-Metric = Literal["credits", "inference"]
 MIN_WIDTH, MIN_HEIGHT = 24, 6
-_STEPS = 200  # bar resolution the chart can show; finer changes do not redraw it
 
 
 def nice_ceiling(value: float) -> float:
@@ -73,14 +70,18 @@ class DailyChart(DiffedWidget, PlotextPlot):
             max((a + b for a, b in zip(live, test, strict=True)), default=0) / divisor
         )
         scale = top * divisor
+        # What the chart can show: bar heights in whole rows of the plot (plotext draws
+        # full blocks). Building the plot costs tens of ms; skip it when nothing shows.
+        rows = max(1, self.content_region.height - 4)
         key = (
             scope,
             metric,
             report.period.key,
             report.daily is None,
             top,
-            tuple(round(v * _STEPS / scale) for v in live),
-            tuple(round(v * _STEPS / scale) for v in test),
+            rows,
+            tuple(round(v * rows / scale) for v in live),
+            tuple(round(v * rows / scale) for v in test),
         )
         if key == self._key:
             return
