@@ -113,3 +113,31 @@ def test_version_and_help() -> None:
     helped = run("--help").stdout
     for flag in ("--demo", "--base-url", "--interval", "snapshot", "simulate"):
         assert flag in helped
+
+
+def test_snapshot_says_on_stderr_when_the_report_does_not_add_up() -> None:
+    from tests.conftest import example
+    from tests.servers import ScriptedServer, json_reply
+
+    data = example("current-period.json")
+    del data["environments"]["test"]
+    body = json.dumps(data).encode()
+    with ScriptedServer(lambda h: json_reply(200, body)) as server:
+        done = run("snapshot", env={"VECTROS_BASE_URL": server.base_url, "VECTROS_TOKEN": "t"})
+    assert done.returncode == 0
+    assert "test environment is missing from the report; shown as 0" in done.stderr
+    assert "2,891.587" in done.stdout
+
+
+def test_bad_flags_are_usage_errors_not_tracebacks() -> None:
+    for args in (
+        ["simulate", "--port", "99999"],
+        ["simulate", "--token", ""],
+        ["--demo", "--interval", "inf"],
+        ["snapshot", "--demo", "--start", "1970-01-01"],
+        ["--demo", "--scenario", "nope"],
+        ["--demo", "--speed", "-1"],
+    ):
+        done = run(*args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert "Traceback" not in done.stderr

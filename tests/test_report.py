@@ -191,3 +191,16 @@ def test_json_round_trip_keeps_every_figure_as_the_same_integer(
     assert again.inference.balance_cents == balance
     assert again.spent_cents("total") == spent
     assert report.warnings == ()
+
+
+def test_environment_figure_off_by_a_credit_count_is_flagged_both_ways() -> None:
+    data = example("current-period.json")
+    data["environments"]["live"]["credits"]["usedMilli"] += 1_000_000
+    report = report_from_data(data)
+    assert any("environments.live.credits.used says 2115" in w for w in report.warnings)
+    assert any(w.startswith("live + test = 3891587") for w in report.warnings)
+
+
+def test_generated_before_its_own_period_is_flagged() -> None:
+    report = report_from_data(_mutated(["generatedAt"], "2020-01-01T00:00:00Z"))
+    assert any("before the period it reports" in w for w in report.warnings)

@@ -19,6 +19,7 @@ from textual.widgets import Footer, Tab, Tabs
 from tui.backoff import Backoff
 from tui.client import UsageClient, UsageError
 from tui.config import Settings
+from tui.format import duration
 from tui.freshness import describe
 from tui.messages import PollFailed, ReportReceived
 from tui.report import SCOPES, Scope, UsageReport
@@ -29,6 +30,7 @@ from tui.widgets.status import NoticeBar, StatusHeader
 
 EXIT_OK = 0
 EXIT_SIGNAL = 128  # + the signal number, as shells do
+SKEW_TOLERANCE = 15 * 60  # seconds between generatedAt and arrival before we say so
 
 
 class VectrosUsageApp(App[int]):
@@ -43,6 +45,8 @@ class VectrosUsageApp(App[int]):
         Binding("r", "refresh_now", "Refresh"),
         Binding("c", "toggle_chart", "Chart: credits/inference"),
         Binding("q", "quit", "Quit"),
+        # A monitor left in a tmux pane should stop on Ctrl-C like any other.
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
 
     scope: reactive[Scope] = reactive("total")
@@ -93,9 +97,12 @@ class VectrosUsageApp(App[int]):
         for signum in (signal.SIGTERM, signal.SIGHUP):
             # An SSH session dropping sends SIGHUP: quit cleanly, leave nothing polling.
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(signum, self.exit, EXIT_SIGNAL + signum)
+                loop.add_signal_handler(signum, self._exit_on_signal, signum)
         self.poll_loop()
         self.set_interval(1.0, self._tick)
+
+    def _exit_on_signal(self, signum: int) -> None:
+        self.exit(return_code=EXIT_SIGNAL + signum)
 
     async def on_unmount(self) -> None:
         if self._client is not None:
@@ -146,6 +153,10 @@ class VectrosUsageApp(App[int]):
     def _on_failure(self, message: PollFailed) -> None:
         self._error = message.error
         self._retry_at = self._clock() + message.retry_in
+        if self.report is None:
+            waiting = "no figures yet: see the message above"
+            self.query_one(CreditsPanel).show_waiting(waiting)
+            self.query_one(InferencePanel).show_waiting(waiting)
         self._tick()
 
     # ------------------------------------------------------------------ display
@@ -163,8 +174,9 @@ class VectrosUsageApp(App[int]):
         if report is None:
             return
         self.query_one(StatusHeader).show_report(report)
-        self.query_one(CreditsPanel).show((report, self.scope, self._server_now()))
-        self.query_one(InferencePanel).show((report, self.scope))
+        now = self._server_now()
+        self.query_one(CreditsPanel).show((report, self.scope, now))
+        self.query_one(InferencePanel).show((report, self.scope, now))
         self.query_one(ChartSlot).show(report, self.scope, self.metric)
 
     def _tick(self) -> None:
@@ -179,7 +191,22 @@ class VectrosUsageApp(App[int]):
         lines = [freshness.detail] if freshness.detail else []
         if self.report is not None:
             lines += [f"⚠ {w}" for w in self.report.warnings]
+            lines += self._clock_skew()
         self.query_one(NoticeBar).show(lines, error=bool(freshness.detail))
+
+    def _clock_skew(self) -> list[str]:
+        """A report generated long before it arrived is old news, whatever its age here."""
+        report, received = self.report, self._received_wall
+        if self.settings.demo or report is None or report.generated_at is None or not received:
+            return []  # the simulator's clock runs at its own speed on purpose
+        skew = (received - report.generated_at).total_seconds()
+        if abs(skew) <= SKEW_TOLERANCE:
+            return []
+        when = "before" if skew > 0 else "after"
+        return [
+            f"⚠ the server says these figures were computed {duration(abs(skew))} {when} "
+            "they arrived: they may be old, or a clock is wrong"
+        ]
 
     def watch_scope(self) -> None:
         self._apply()

@@ -35,7 +35,26 @@ def _timestamp(text: str) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO date-time: {text!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if not 2000 <= moment.astimezone(UTC).year <= 9998:
+        raise argparse.ArgumentTypeError("the simulated start must be in the years 2000 to 9998")
+    return moment
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("a port is 0 to 65535 (0: any free port)")
+    return value
+
+
+def _token(text: str) -> str:
+    if not text.strip() or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError("a token is a non-empty word without spaces")
+    return text
 
 
 def _speed(text: str) -> float:
@@ -133,14 +152,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     sim = sub.add_parser("simulate", help="serve the simulated usage API over HTTP")
     sim.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1)")
-    sim.add_argument("--port", type=int, default=8787, help="port (default: 8787; 0: any)")
+    sim.add_argument("--port", type=_port, default=8787, help="port (default: 8787; 0: any)")
     sim.add_argument(
         "--token",
+        type=_token,
         default="demo-billing",
         help="the token that has billing:r (default: demo-billing)",
     )
     sim.add_argument(
         "--records-token",
+        type=_token,
         default="demo-records",
         help="a token with only records:r, answered 403 (default: demo-records)",
     )

@@ -264,7 +264,7 @@ class UsageClient:
             )
         if status == 429:
             retry = parse_retry_after(resp.headers.get("Retry-After"))
-            wait = f"; retrying in {int(retry)} s as asked" if retry is not None else ""
+            wait = f" (the server asked for {int(retry)} s)" if retry is not None else ""
             return UsageError(
                 "throttled",
                 f"throttled by the gateway (429){wait}{suffix}",

@@ -18,6 +18,7 @@ from tui.client import DEFAULT_PATH, Secret
 ENV_BASE_URL = "VECTROS_BASE_URL"
 ENV_TOKEN = "VECTROS_TOKEN"  # noqa: S105 - the variable's name, not a token
 MIN_INTERVAL = 1.0
+MAX_INTERVAL = 3600.0
 DEFAULT_INTERVAL = 5.0
 
 
@@ -62,8 +63,12 @@ def check_base_url(base_url: str, *, allow_insecure: bool = False) -> str:
 
 
 def check_interval(interval: float) -> float:
-    if not interval >= MIN_INTERVAL:  # also rejects NaN
-        raise ConfigError(f"--interval must be at least {MIN_INTERVAL:g} s (got {interval:g})")
+    # `not >=` also rejects NaN; an infinite interval would never poll again.
+    if not MIN_INTERVAL <= interval <= MAX_INTERVAL:
+        raise ConfigError(
+            f"--interval must be at least {MIN_INTERVAL:g} s and at most {MAX_INTERVAL:g} s "
+            f"(got {interval:g})"
+        )
     return interval
 
 

@@ -30,13 +30,15 @@ def describe(
     age = None if last_success is None else now - last_success
     retry = ""
     if retry_at is not None and error is not None:
-        retry = f"; retrying in {duration(max(0.0, retry_at - now))}"
+        wait = retry_at - now
+        retry = f" — retrying in {duration(wait)}" if wait >= 1 else " — retrying now"
     if error is not None:
-        reason = error.message + retry
+        reason = error.message.rstrip(". ") + retry
         state: State = "refused" if error.is_auth else "stale"
         word = "token refused" if error.is_auth else "stale"
         if age is None:
-            return Freshness(state, f"✖ {word} · no data yet", reason)
+            first = "token refused" if error.is_auth else "no data yet"
+            return Freshness(state, f"✖ {first}", reason)
         return Freshness(state, f"▲ {word} · {duration(age)} old", reason)
     if age is None:
         return Freshness("connecting", "◌ connecting…", "")

@@ -178,6 +178,13 @@ class UsageReport:
             return self.credits.breakdown
         return self.environment(scope).credits.breakdown
 
+    def day(self, when: date) -> DailyUsage | None:
+        """The figures of one UTC day of the period (zero if the report left it out);
+        None when the report has no `daily` or the day is outside the period."""
+        if self.daily is None or not self.period.start.date() <= when < self.period.end.date():
+            return None
+        return next((d for d in self.daily if d.day == when), DailyUsage(when))
+
     def daily_series(self) -> tuple[DailyUsage, ...]:
         """One entry per UTC day of the period, oldest first, missing days as zero."""
         by_day = {entry.day: entry for entry in self.daily or ()}
@@ -524,6 +531,12 @@ def report_from_data(data: object) -> UsageReport:
     generated_at = None
     if (text := root.opt_str("generatedAt")) is not None:
         generated_at = _timestamp(text, "generatedAt")
+
+    if generated_at is not None and generated_at < period.start:
+        warnings.append(
+            f"generatedAt {_iso(generated_at)} is before the period it reports "
+            f"({period.label}); the figures may not be what they claim"
+        )
 
     daily = _daily(root.data["daily"], period) if root.has("daily") else None
     if daily:

@@ -36,6 +36,8 @@ class ChartSlot(Container):
             self.call_after_refresh(self._create)
 
     def _create(self) -> None:
+        if not self.is_attached or self._chart is not None:
+            return  # the app is closing (q right after the first report)
         from tui.widgets.daily_chart import DailyChart
 
         self._chart = DailyChart(id="chart")

@@ -84,7 +84,7 @@ class CreditsPanel(FigurePanel[tuple[UsageReport, Scope, datetime]]):
         word, level = allowance_level(
             fmt.ratio_tenths(report.credits.used_milli, allowance) if allowance else None
         )
-        bar = max(10, width - 16)
+        bar = max(6, width - 19)  # leaves room for ' 100.0 % exhausted'
         filled = 0 if tenths is None else min(bar, (min(tenths, 1000) * bar) // 1000)
         line = Text()
         line.append("█" * filled, style=self._style("bar-used"))
@@ -95,7 +95,7 @@ class CreditsPanel(FigurePanel[tuple[UsageReport, Scope, datetime]]):
 
     def build_rows(self) -> list[Row]:
         if self.data is None:
-            return [("", Text("waiting for the first report…", style=self._style("muted")))]
+            return [("", Text(self.waiting, style=self._style("muted")))]
         report, scope, now = self.data
         allowance = report.allowance_milli
         rows: list[Row] = [
@@ -116,6 +116,10 @@ class CreditsPanel(FigurePanel[tuple[UsageReport, Scope, datetime]]):
             else:
                 over = f"none: {fmt.milli(-left)} over{suffix}"
                 rows.append(("left", Text(over, style=self._style("critical"))))
+        today = report.day(now.date())
+        if today is not None:
+            milli = today.figures(scope).used_milli
+            rows.append(("today", Text(f"{fmt.milli(milli)} credits (UTC day)")))
         end = report.period.end
         if now < end:
             until = fmt.duration((end - now).total_seconds())

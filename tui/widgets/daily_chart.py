@@ -87,10 +87,10 @@ class DailyChart(DiffedWidget, PlotextPlot):
             return
         self._key = key
         self._empty = False
-        source = "report" if report.daily is not None else "no daily figures in the report"
+        source = "" if report.daily is not None else " · the report has no daily figures"
         what = "credits used" if metric == "credits" else "inference spent"
         who = "live + test" if scope == "total" else scope
-        title = f"Daily {what} · {who} · UTC days of {report.period.label} · {source}"
+        title = f"Daily {what} · {who} · UTC days of {report.period.label}{source}"
         if title != self.border_title:  # setting a border title repaints the whole chart
             self.border_title = title
             legend = Text()

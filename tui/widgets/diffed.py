@@ -115,6 +115,8 @@ class FigurePanel(Vertical, Generic[T]):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.data: T | None = None
+        self.waiting = "waiting for the first report…"  # what shows before any data
+        self._rows_cache: list[Row] | None = None
 
     def compose(self) -> ComposeResult:
         yield TextBlock(classes="lead")
@@ -136,11 +138,19 @@ class FigurePanel(Vertical, Generic[T]):
     def label_style(self) -> Style:
         return Style()
 
+    def show_waiting(self, text: str) -> None:
+        """Before the first report: say why there are no figures yet."""
+        if self.data is None and text != self.waiting:
+            self.waiting = text
+            self._rows_cache = None
+            for block in self._blocks:
+                block.data_changed()
+
     def show(self, data: T) -> None:
         if data == self.data:
             return
         self.data = data
-        self._rows_cache: list[Row] | None = None
+        self._rows_cache = None
         self.on_data()
         lead = self._blocks[0]
         lead.display = self.lead(0) is not None
@@ -154,7 +164,7 @@ class FigurePanel(Vertical, Generic[T]):
         return None
 
     def rows(self) -> list[Row]:
-        cached = getattr(self, "_rows_cache", None)
+        cached = self._rows_cache
         if cached is None:
             cached = self._rows_cache = self.build_rows()
         return cached

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from rich.style import Style
 from rich.text import Text
 
@@ -12,7 +14,7 @@ from tui.widgets.diffed import FigurePanel, Row
 KIND_LABELS = {"chat": "chat", "rag": "rag", "documentAsk": "doc-ask"}
 
 
-class InferencePanel(FigurePanel[tuple[UsageReport, Scope]]):
+class InferencePanel(FigurePanel[tuple[UsageReport, Scope, datetime]]):
     DEFAULT_CSS = """
     InferencePanel {
         border: round $secondary;
@@ -45,8 +47,8 @@ class InferencePanel(FigurePanel[tuple[UsageReport, Scope]]):
 
     def build_rows(self) -> list[Row]:
         if self.data is None:
-            return [("", Text("waiting for the first report…", style=self._style("muted")))]
-        report, scope = self.data
+            return [("", Text(self.waiting, style=self._style("muted")))]
+        report, scope, now = self.data
         currency = report.inference.currency
         figure = self._style("figure")
 
@@ -55,18 +57,22 @@ class InferencePanel(FigurePanel[tuple[UsageReport, Scope]]):
         line.append(
             fmt.money(balance, currency), style=self._style("overdraft") if balance < 0 else figure
         )
-        line.append(f"  {fmt.cents(balance)}")
         if balance < 0:
             line.append(" overdrawn", style=self._style("overdraft"))
         elif scope != "total":
             line.append(" (account)", style=self.label_style)
-        rows: list[Row] = [("balance", line)]
+        # The exact cents on a row of their own, so neither figure is ever cut off.
+        rows: list[Row] = [("balance", line), ("", Text(fmt.cents(balance)))]
 
         spent = report.spent_cents(scope)
         if spent is None:
             rows.append(("spent" if scope == "total" else scope, Text("not in report")))
         else:
-            text = Text(fmt.money(spent, currency), style=figure).append(f"  {fmt.cents(spent)}")
+            text = (
+                Text()
+                .append(fmt.money(spent, currency), style=figure)
+                .append(f"  {fmt.cents(spent)}")
+            )
             rows.append(("spent" if scope == "total" else scope, text))
 
         calls = report.calls(scope)
@@ -78,7 +84,10 @@ class InferencePanel(FigurePanel[tuple[UsageReport, Scope]]):
                 cents = report.environment(env).inference.spent_cents
                 parts.append(f"{env} {'—' if cents is None else fmt.money(cents, currency)}")
             rows.append(("split", Text(" · ".join(parts))))
-            rows.append(("", Text("never resets (topped up)", style=self._style("muted"))))
+            today = report.day(now.date())
+            if today is not None:
+                cents = today.figures(scope).inference_cents
+                rows.append(("today", Text(f"{fmt.money(cents, currency)} (UTC day)")))
             return rows
         # Two rows for the kinds of call, so every figure fits at 80 columns.
         kinds = list(report.environment(scope).inference.breakdown.items())

@@ -60,9 +60,10 @@ class StatusHeader(Horizontal):
     def show_report(self, report: UsageReport | None) -> None:
         parts = ["Vectros usage"]
         if report is not None:
-            name = safe_text(report.account.name, limit=40)
-            parts = [name] if name else []
-            parts.append(f"{report.period.label} UTC")
+            # The period first: when the line is short of room, the name gives way.
+            parts = [f"{report.period.label} UTC"]
+            if name := safe_text(report.account.name, limit=40):
+                parts.append(name)
         title = " · ".join(parts)
         if title != self._title:  # once per period, not once per poll
             self._title = title
@@ -110,7 +111,7 @@ class NoticeBar(Static):
     DEFAULT_CSS = """
     NoticeBar {
         height: auto;
-        max-height: 3;
+        max-height: 4;
         padding: 0 1;
         display: none;
         background: $warning-muted;
