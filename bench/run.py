@@ -102,6 +102,12 @@ def measure(target: Target, args: argparse.Namespace) -> dict:
         str(args.window),
         "--repeat",
         str(args.repeat),
+        # One unrecorded run first, and bytecode caching as on a user's machine (this
+        # workplace sets PYTHONDONTWRITEBYTECODE, which would make every start compile).
+        "--warmup",
+        "1",
+        "--unset",
+        "PYTHONDONTWRITEBYTECODE",
         "--cwd",
         str(ROOT),
         "--label",
@@ -113,7 +119,7 @@ def measure(target: Target, args: argparse.Namespace) -> dict:
     started = time.monotonic()
     try:
         proc = subprocess.run(
-            cmd, cwd=ROOT, capture_output=True, text=True, timeout=per_run * args.repeat + 60
+            cmd, cwd=ROOT, capture_output=True, text=True, timeout=per_run * (args.repeat + 1) + 60
         )
     except subprocess.TimeoutExpired:
         sys.exit(f"bench: tuimeasure did not finish measuring {target.key} in time")

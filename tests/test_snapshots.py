@@ -23,7 +23,7 @@ def frozen_app(sim: Simulator) -> VectrosUsageApp:
     settings = Settings(
         base_url=base.base_url, token=base.token, demo=True, demo_label="DEMO steady frozen"
     )
-    # A frozen monotonic clock: "updated 0 s ago" in every run.
+    # A frozen monotonic clock: "live · just now" in every run.
     return VectrosUsageApp(settings, clock=lambda: 1000.0)
 
 

@@ -187,7 +187,7 @@ class VectrosUsageApp(App[int]):
             error=self._error,
             retry_at=self._retry_at,
         )
-        self.query_one(StatusHeader).freshness = freshness
+        self.query_one(StatusHeader).show_freshness(freshness)
         lines = [freshness.detail] if freshness.detail else []
         if self.report is not None:
             lines += [f"⚠ {w}" for w in self.report.warnings]

@@ -45,4 +45,7 @@ def describe(
     # A healthy poller refreshes every interval; well past that, something is stuck.
     if age > max(3 * interval, interval + 10):
         return Freshness("stale", f"▲ stale · {duration(age)} old", "no answer from the server yet")
-    return Freshness("live", f"● live · {duration(age)} ago", "")
+    # Under two seconds is "just now": at a 1 s interval the badge then stays still
+    # instead of flickering between 0 and 1 s (and repainting) between polls.
+    when = "just now" if age < 2 else f"{duration(age)} ago"
+    return Freshness("live", f"● live · {when}", "")

@@ -7,7 +7,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.geometry import Size
-from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Label, Static
 
@@ -42,8 +41,6 @@ class StatusHeader(Horizontal):
     StatusHeader #freshness.connecting { color: $text-muted; }
     """
 
-    freshness: reactive[Freshness | None] = reactive(None)
-
     def __init__(self, demo_label: str = "") -> None:
         super().__init__()
         self._demo_label = demo_label
@@ -70,9 +67,9 @@ class StatusHeader(Horizontal):
             # Plain Text: the account name is a person's free text, never markup.
             self.query_one("#title", Label).update(Text(title))
 
-    def watch_freshness(self, freshness: Freshness | None) -> None:
-        if freshness is None:
-            return
+    def show_freshness(self, freshness: Freshness) -> None:
+        # A method, not a reactive: a reactive on this container would repaint the
+        # whole header line every second, not just the badge.
         badge = self.query_one(Badge)
         badge.show(freshness.badge)
         if not badge.has_class(freshness.state):
