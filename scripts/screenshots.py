@@ -45,10 +45,13 @@ async def shoot(
         app = VectrosUsageApp(settings, clock=lambda: 1000.0)
         async with app.run_test(size=size) as pilot:
             async with asyncio.timeout(10):
-                while app.polls < 1:
+                while not app.settled:
                     await pilot.pause(0.02)
-            for key in keys:
-                await pilot.press(key)
+                for key in keys:
+                    await pilot.press(key)
+                    await pilot.pause()
+                while not app.settled:
+                    await pilot.pause(0.02)
             await pilot.pause()
             app.save_screenshot(filename=name, path=str(OUT))
     print(f"wrote screenshots/{name}")

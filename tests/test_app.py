@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 
+from textual import events
 from textual.pilot import Pilot
 
 from tests.conftest import EXAMPLES, settings_for
@@ -40,8 +41,7 @@ async def test_first_poll_fills_every_panel(simulator: Simulator) -> None:
     expected = simulator.model.report()
     app = VectrosUsageApp(settings_for(simulator.base_url))
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.polls >= 1)
-        await pilot.pause()
+        await until(pilot, lambda: app.settled)
         credits = shown(app, CreditsPanel)
         assert "2,833.024 credits" in credits  # the exact figure, to the milli-credit
         assert "50,000.000 allowance" in credits
@@ -64,6 +64,7 @@ async def test_tabs_switch_with_keys_and_show_each_environment(simulator: Simula
         await pilot.press("2")
         assert app.scope == "live"
         assert f"{live // 1000:,}.{live % 1000:03d} credits" in shown(app, CreditsPanel)
+        await until(pilot, lambda: app.settled)
         assert "live" in app.query_one(DailyChart).border_title
         await pilot.press("3")
         assert app.scope == "test"
@@ -95,6 +96,7 @@ async def test_c_switches_the_chart_to_inference(simulator: Simulator) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.polls >= 1)
         await pilot.press("c")
+        await until(pilot, lambda: app.settled)
         assert app.query_one(DailyChart).border_title.startswith("Daily inference spent")
 
 
@@ -170,3 +172,32 @@ async def test_server_text_is_shown_literally_never_as_markup() -> None:
             assert "\x1b" not in title and "\x07" not in title
             await pilot.click("#title")
             assert app.is_running
+
+
+async def test_a_simulator_reached_by_url_is_marked_as_simulated(simulator: Simulator) -> None:
+    app = VectrosUsageApp(settings_for(simulator.base_url))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.polls >= 1)
+        await pilot.pause()
+        assert "SIMULATOR steady frozen" in header(app)
+
+
+async def test_a_burst_of_keys_draws_the_chart_once(simulator: Simulator) -> None:
+    app = VectrosUsageApp(settings_for(simulator.base_url))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.settled)
+        chart = app.query_one(DailyChart)
+        builds = 0
+        original = chart.build_lines
+
+        def counting(width: int, height: int) -> list:  # type: ignore[type-arg]
+            nonlocal builds
+            builds += 1
+            return original(width, height)
+
+        chart.build_lines = counting  # type: ignore[method-assign]
+        for _ in range(21):  # as a terminal delivers a burst: all at once, no pauses
+            app.post_message(events.Key("c", "c"))
+        await until(pilot, lambda: app.metric == "inference" and app.settled)
+        assert app.metric == "inference"
+        assert builds <= 2

@@ -137,7 +137,23 @@ def test_bad_flags_are_usage_errors_not_tracebacks() -> None:
         ["snapshot", "--demo", "--start", "1970-01-01"],
         ["--demo", "--scenario", "nope"],
         ["--demo", "--speed", "-1"],
+        ["snapshot", "--demo", "--base-url", "http://127.0.0.1:1"],
     ):
         done = run(*args)
         assert done.returncode == 2, (args, done.stderr)
         assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "token", "says"),
+    [
+        ("http://127.0.0.1:99999", "abc", "port must be 1 to 65535"),
+        ("http://127.0.0.1:8787", "d\xffé-secret", "characters a token cannot have"),
+        ("http://127.0.0.1:8787", "two words", "characters a token cannot have"),
+    ],
+)
+def test_bad_settings_are_said_without_echoing_the_token(url: str, token: str, says: str) -> None:
+    done = run("snapshot", env={"VECTROS_BASE_URL": url, "VECTROS_TOKEN": token})
+    assert done.returncode == 2
+    assert says in done.stderr
+    assert "secret" not in done.stderr and "Traceback" not in done.stderr

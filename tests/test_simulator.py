@@ -190,3 +190,21 @@ def test_http_etag_answers_304_while_nothing_changed(simulator: Simulator) -> No
 
 def test_http_binds_loopback_by_default(simulator: Simulator) -> None:
     assert simulator.host == "127.0.0.1"
+
+
+def test_balance_plus_spent_is_constant_within_a_period_until_a_top_up() -> None:
+    m = model("top-up")
+    first = m.report()
+    constant = first["inference"]["balanceCents"] + first["inference"]["spentCents"]
+    for _ in range(8):
+        m.clock.advance(61)
+        r = m.report()
+        assert r["inference"]["balanceCents"] + r["inference"]["spentCents"] == constant
+    m.clock.advance(3 * 60)  # past the top-up at 10 min
+    r = m.report()
+    assert r["inference"]["balanceCents"] + r["inference"]["spentCents"] == constant + 50_000
+
+
+def test_simulator_says_it_is_one(simulator: Simulator) -> None:
+    answer = _get(simulator, "demo-billing")
+    assert answer.headers["X-Vectros-Simulator"] == "steady frozen"

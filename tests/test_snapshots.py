@@ -32,10 +32,13 @@ def after_first_poll(*keys: str) -> Callable[[Pilot[Any]], Any]:
         app = pilot.app
         assert isinstance(app, VectrosUsageApp)
         async with asyncio.timeout(10):
-            while app.polls < 1:
+            while not app.settled:
                 await pilot.pause(0.02)
-        for key in keys:
-            await pilot.press(key)
+            for key in keys:
+                await pilot.press(key)
+                await pilot.pause()
+            while not app.settled:
+                await pilot.pause(0.02)
         await pilot.pause()
 
     return run_before

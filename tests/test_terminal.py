@@ -58,7 +58,13 @@ class PtyRun:
 
 @pytest.mark.parametrize(
     ("how", "status"),
-    [("q", 0), ("ctrl-c", 0), (signal.SIGTERM, 128 + 15), (signal.SIGHUP, 128 + 1)],
+    [
+        ("q", 0),
+        ("ctrl-c", 0),
+        (signal.SIGTERM, 128 + 15),
+        (signal.SIGHUP, 128 + 1),
+        (signal.SIGINT, 128 + 2),
+    ],
 )
 def test_quits_and_restores_the_terminal(how: object, status: int) -> None:
     run = PtyRun("--demo", "--speed", "0", "--start", "2026-12-03T10:30:00Z")

@@ -70,6 +70,7 @@ class VectrosUsageApp(App[int]):
         self._error: UsageError | None = None
         self._retry_at: float | None = None
         self._wake = asyncio.Event()
+        self._simulated: str | None = None
 
     # ------------------------------------------------------------------ layout
 
@@ -94,7 +95,9 @@ class VectrosUsageApp(App[int]):
                 self.settings.base_url, self.settings.token, path=self.settings.path
             )
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGHUP):
+        # Ctrl-C typed in the terminal arrives as a key (quit, status 0); SIGINT sent to
+        # the process (kill -INT) ends it with 130, like SIGTERM (143) and SIGHUP (129).
+        for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
             # An SSH session dropping sends SIGHUP: quit cleanly, leave nothing polling.
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(signum, self._exit_on_signal, signum)
@@ -135,6 +138,11 @@ class VectrosUsageApp(App[int]):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
 
+    @property
+    def settled(self) -> bool:
+        """A report is on screen, chart included: what tests and screenshots wait for."""
+        return self.report is not None and self.query_one(ChartSlot).settled
+
     def action_refresh_now(self) -> None:
         self._wake.set()
 
@@ -143,6 +151,9 @@ class VectrosUsageApp(App[int]):
         self.polls += 1
         self.report = message.fetched.report
         self._received_wall = message.fetched.received_at
+        self._simulated = message.fetched.simulated
+        if self._simulated and not self.settings.demo:
+            self.query_one(StatusHeader).show_simulated(f"SIMULATOR {self._simulated}")
         self._last_success = self._clock()
         self._error = None
         self._retry_at = None
@@ -154,7 +165,7 @@ class VectrosUsageApp(App[int]):
         self._error = message.error
         self._retry_at = self._clock() + message.retry_in
         if self.report is None:
-            waiting = "no figures yet: see the message above"
+            waiting = "no figures yet (see above)"
             self.query_one(CreditsPanel).show_waiting(waiting)
             self.query_one(InferencePanel).show_waiting(waiting)
         self._tick()
@@ -197,16 +208,18 @@ class VectrosUsageApp(App[int]):
     def _clock_skew(self) -> list[str]:
         """A report generated long before it arrived is old news, whatever its age here."""
         report, received = self.report, self._received_wall
-        if self.settings.demo or report is None or report.generated_at is None or not received:
+        simulated = self.settings.demo or self._simulated
+        if simulated or report is None or report.generated_at is None or not received:
             return []  # the simulator's clock runs at its own speed on purpose
         skew = (received - report.generated_at).total_seconds()
         if abs(skew) <= SKEW_TOLERANCE:
             return []
-        when = "before" if skew > 0 else "after"
-        return [
-            f"⚠ the server says these figures were computed {duration(abs(skew))} {when} "
-            "they arrived: they may be old, or a clock is wrong"
-        ]
+        if skew > 0:
+            return [
+                f"⚠ these figures were computed {duration(skew)} before they arrived: "
+                "they may be old (or the server's clock is behind)"
+            ]
+        return [f"⚠ the server's clock is {duration(-skew)} ahead of this machine's"]
 
     def watch_scope(self) -> None:
         self._apply()

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from tui.client import Secret, UsageClient, UsageError
 from tui.config import DEFAULT_INTERVAL, ConfigError, Settings, check_interval, resolve
 
 EXIT_OK, EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE, EXIT_BAD_REPORT = 0, 2, 3, 4, 5
+EXIT_SIGNAL_BASE = 128
 DEMO_SPEED = 60.0  # a virtual minute a second: the demo visibly moves
 
 
@@ -174,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace) -> Iterator[Settings]:
     """Resolved settings; with --demo, a simulator running for as long as they are used."""
     interval = check_interval(getattr(args, "interval", DEFAULT_INTERVAL))
+    if args.demo and args.base_url:
+        raise ConfigError("--demo runs its own simulator: give --demo or --base-url, not both")
     if not args.demo:
         yield resolve(
             base_url=args.base_url,
@@ -281,3 +285,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"vectros-usage: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:  # Ctrl-C during `snapshot` or `simulate` start-up
+        print("vectros-usage: interrupted", file=sys.stderr)
+        return EXIT_SIGNAL_BASE + signal.SIGINT

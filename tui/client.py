@@ -22,6 +22,7 @@ from tui import __version__
 from tui.report import ReportError, UsageReport, parse_report
 
 DEFAULT_PATH = "/v1/auth/usage"
+SIMULATOR_HEADER = "X-Vectros-Simulator"  # sent by `vectros-usage simulate` only
 MAX_BODY_BYTES = 4 * 1024 * 1024  # a report is a few KB; anything near this is wrong
 
 ErrorKind = Literal[
@@ -90,6 +91,7 @@ class Fetched:
     received_at: datetime  # wall clock, UTC
     received_monotonic: float
     not_modified: bool = False
+    simulated: str | None = None  # the simulator says so in a header: its scenario
 
 
 class _BearerAuth(httpx.Auth):
@@ -199,6 +201,14 @@ class UsageClient:
             raise UsageError(
                 "unreachable", f"connection to {self._origin()} failed: {_reason(exc)}"
             ) from None
+        except UsageError:
+            raise
+        except (OSError, ValueError, ExceptionGroup) as exc:
+            # Below httpx (a socket refusing an address, a port out of range): still a
+            # failed poll with a reason, never a traceback.
+            raise UsageError(
+                "unreachable", f"cannot reach {self._origin()}: {_reason(exc)}"
+            ) from None
 
         status = resp.status_code
         if status == 304 and cached is not None:
@@ -211,7 +221,8 @@ class UsageClient:
             etag = resp.headers.get("ETag")
             if etag and len(etag) < 200:
                 self._etags[period] = (etag, report)
-            return Fetched(report, received, mono)
+            simulated = resp.headers.get(SIMULATOR_HEADER)
+            return Fetched(report, received, mono, simulated=simulated[:40] if simulated else None)
         raise self._status_error(resp, body)
 
     async def _read_capped(self, chunks: AsyncIterator[bytes]) -> bytes:
@@ -231,14 +242,15 @@ class UsageClient:
 
     def _origin(self) -> str:
         url = httpx.URL(self.base_url)
-        return f"{url.host}:{url.port}" if url.port else url.host
+        host = f"[{url.host}]" if ":" in url.host else url.host
+        return f"{host}:{url.port}" if url.port else host
 
     def _status_error(self, resp: httpx.Response, body: bytes) -> UsageError:
         status = resp.status_code
         code, said = _server_message(body)
         said = self._token.redact(said) if said else None
         suffix = f" — the server said: {said}" if said else ""
-        if 300 <= status < 400:
+        if 300 <= status < 400 and status != 304:
             target = httpx.URL(resp.headers.get("Location", ""))
             where = target.host or "another path"
             return UsageError(
@@ -279,6 +291,8 @@ class UsageClient:
 
 
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
     text = str(exc) or type(exc).__name__
     return text[:200]
 

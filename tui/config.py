@@ -52,6 +52,12 @@ def check_base_url(base_url: str, *, allow_insecure: bool = False) -> str:
         raise ConfigError(f"the base URL {base_url!r} is not a URL: {exc}") from None
     if url.scheme not in ("http", "https") or not url.host:
         raise ConfigError(f"the base URL must look like https://api.example.com (got {base_url!r})")
+    try:
+        port = url.port
+    except (ValueError, httpx.InvalidURL):
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        raise ConfigError(f"the base URL's port must be 1 to 65535 (got {base_url!r})")
     if url.userinfo:
         raise ConfigError("put the token in VECTROS_TOKEN, not in the base URL")
     if url.scheme == "http" and not is_loopback(url.host) and not allow_insecure:
@@ -94,6 +100,11 @@ def resolve(
     if not url or not token:
         missing = [n for n, v in ((ENV_BASE_URL, url), (ENV_TOKEN, token)) if not v]
         raise ConfigError(f"missing {' and '.join(missing)}.\n{MISSING_MESSAGE}")
+    if not (token.isascii() and token.isprintable()) or any(c.isspace() for c in token):
+        # Never echo it: say what is wrong with it, not what it is.
+        raise ConfigError(
+            f"{ENV_TOKEN} holds characters a token cannot have (spaces, controls or non-ASCII)"
+        )
     return Settings(
         base_url=check_base_url(url, allow_insecure=allow_insecure),
         token=Secret(token),

@@ -46,10 +46,17 @@ def render_table(report: UsageReport, *, demo: bool = False) -> str:
         row("monthly allowance", ["—" if allowance is None else fmt.milli(allowance)]),
     ]
     if allowance is not None:
-        lines.append(row("credits left", [fmt.milli(allowance - report.credits.used_milli)]))
+        left = allowance - report.credits.used_milli
+        lines.append(
+            row("credits left", [fmt.milli(left)])
+            if left >= 0
+            else row("credits left", ["none"]) + f"  ({fmt.milli(-left)} over the allowance)"
+        )
+    balance = report.inference.balance_cents
+    overdrawn = ", OVERDRAWN" if balance < 0 else ""
     lines.append(
-        row("inference balance", [fmt.money(report.inference.balance_cents, currency)])
-        + f"  ({fmt.cents(report.inference.balance_cents)}, account-wide, never resets)"
+        row("inference balance", [fmt.money(balance, currency)])
+        + f"  ({fmt.cents(balance)}, account-wide, never resets{overdrawn})"
     )
     lines.append(row("resets", [f"{report.period.end:%Y-%m-%d %H:%M} UTC"]))
     return "\n".join(lines)

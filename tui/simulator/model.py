@@ -216,15 +216,32 @@ class UsageModel:
 
     # ------------------------------------------------------------------ figures
 
+    def _reported_cents(self, period_start: datetime, moment: datetime) -> int:
+        """Cents spent from a period's start to moment, rounded as the report rounds."""
+        return sum(self._span(e, "cents", period_start, moment) // 100 for e in ("live", "test"))
+
+    def _spent_between(self, a: datetime, b: datetime) -> int:
+        """Reported cents spent in [a, b), across period boundaries."""
+        total, cursor = 0, a
+        while cursor < b:
+            period = period_of(cursor.year, cursor.month)
+            end = min(period.end, b)
+            total += self._reported_cents(period.start, end)
+            total -= self._reported_cents(period.start, cursor)
+            cursor = end
+        return total
+
     def balance_at(self, moment: datetime) -> int:
-        """Cents left at moment: the start balance, less spend since, plus top-ups since."""
+        """Cents left at moment: the start balance, less spend since, plus top-ups since.
+
+        Spend is counted as the report counts it, so within a period the balance plus
+        the period's spentCents stays constant until a top-up.
+        """
         if moment >= self.start:
-            spent = sum(self._span(e, "cents", self.start, moment) for e in ("live", "test")) // 100
             topped = sum(c for when, c in self.topups if self.start < when <= moment)
-            return self.start_balance - spent + topped
-        spent = sum(self._span(e, "cents", moment, self.start) for e in ("live", "test")) // 100
+            return self.start_balance - self._spent_between(self.start, moment) + topped
         topped = sum(c for when, c in self.topups if moment < when <= self.start)
-        return self.start_balance + spent - topped
+        return self.start_balance + self._spent_between(moment, self.start) - topped
 
     def earliest_period(self) -> tuple[int, int]:
         year, month = self.start.year, self.start.month - HISTORY_MONTHS

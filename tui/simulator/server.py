@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tui.client import DEFAULT_PATH
+from tui.client import DEFAULT_PATH, SIMULATOR_HEADER
 from tui.simulator.model import UsageModel, VirtualClock, default_start
 
 DEMO_TOKEN = "demo-billing"  # noqa: S105 - the simulator's own, published demo token
@@ -104,7 +104,10 @@ class _Handler(BaseHTTPRequestHandler):
         if self.headers.get("If-None-Match") == etag:
             self._send(304, None, {"ETag": etag})
             return
-        self._send(200, body, {"ETag": etag})
+        # Says what it is, so a monitor pointed at it by URL still marks the figures
+        # as simulated (and does not take its fast clock for a wrong one).
+        speed = "frozen" if sim.clock.speed == 0 else f"x{sim.clock.speed:g}"
+        self._send(200, body, {"ETag": etag, SIMULATOR_HEADER: f"{sim.model.scenario} {speed}"})
 
 
 class _Server(ThreadingHTTPServer):

@@ -35,6 +35,10 @@ class ChartSlot(Container):
         elif first:
             self.call_after_refresh(self._create)
 
+    @property
+    def settled(self) -> bool:
+        return self._chart is not None and self._chart.settled
+
     def _create(self) -> None:
         if not self.is_attached or self._chart is not None:
             return  # the app is closing (q right after the first report)

@@ -86,6 +86,11 @@ class CreditsPanel(FigurePanel[tuple[UsageReport, Scope, datetime]]):
         )
         bar = max(6, width - 19)  # leaves room for ' 100.0 % exhausted'
         filled = 0 if tenths is None else min(bar, (min(tenths, 1000) * bar) // 1000)
+        if used > 0 and filled == 0:
+            filled = 1  # something used shows as something
+        if scope != "total":
+            # The state word belongs to the account; here the figure is one share of it.
+            word, level = "share", "muted"
         line = Text()
         line.append("█" * filled, style=self._style("bar-used"))
         line.append("░" * (bar - filled), style=self._style("bar-free"))
@@ -110,12 +115,12 @@ class CreditsPanel(FigurePanel[tuple[UsageReport, Scope, datetime]]):
         else:
             rows.append(("of", Text(f"{fmt.milli(allowance)} allowance")))
             left = allowance - report.credits.used_milli
-            suffix = "" if scope == "total" else " (account)"
+            label = "left" if scope == "total" else "acct left"
             if left >= 0:
-                rows.append(("left", Text(f"{fmt.milli(left)} credits{suffix}")))
+                rows.append((label, Text(f"{fmt.milli(left)} credits")))
             else:
-                over = f"none: {fmt.milli(-left)} over{suffix}"
-                rows.append(("left", Text(over, style=self._style("critical"))))
+                over = f"none: {fmt.milli(-left)} over"
+                rows.append((label, Text(over, style=self._style("critical"))))
         today = report.day(now.date())
         if today is not None:
             milli = today.figures(scope).used_milli

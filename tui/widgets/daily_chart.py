@@ -14,7 +14,7 @@ from tui.report import Scope, UsageReport
 from tui.widgets.chart_slot import Metric
 from tui.widgets.diffed import DiffedWidget
 
-MIN_WIDTH, MIN_HEIGHT = 24, 6
+MIN_WIDTH, MIN_HEIGHT = 24, 7
 
 
 def nice_ceiling(value: float) -> float:
@@ -51,6 +51,10 @@ class DailyChart(DiffedWidget, PlotextPlot):
         super().__init__(id=id)
         self._key: object = None
         self._empty = True
+        self._scheduled = False
+        self._next: (
+            tuple[UsageReport, Scope, Metric, float, str, float, list[int], list[int]] | None
+        ) = None
 
     def show(self, report: UsageReport, scope: Scope, metric: Metric) -> None:
         days = report.daily_series()
@@ -86,6 +90,25 @@ class DailyChart(DiffedWidget, PlotextPlot):
         if key == self._key:
             return
         self._key = key
+        self._next = (report, scope, metric, top, unit, divisor, live, test)
+        # A burst of keys (c c c c…) asks for many charts; build only the last one.
+        if not self._scheduled:
+            self._scheduled = True
+            self.set_timer(0.05, self._draw)
+
+    @property
+    def settled(self) -> bool:
+        """Drawn, with nothing waiting to be drawn (for tests and screenshots)."""
+        return not self._empty and self._next is None
+
+    def _draw(self) -> None:
+        self._scheduled = False
+        if self._next is None or not self.is_attached:
+            return
+        report, scope, metric, top, unit, divisor, live, test = self._next
+        self._next = None
+        days = report.daily_series()
+        rows = max(1, self.content_region.height - 4)
         self._empty = False
         source = "" if report.daily is not None else " · the report has no daily figures"
         what = "credits used" if metric == "credits" else "inference spent"
@@ -112,7 +135,11 @@ class DailyChart(DiffedWidget, PlotextPlot):
             plt.bar(xs, values, color="cyan" if scope == "live" else "magenta", width=0.6)
         plt.xlim(0.4, len(xs) + 0.6)
         plt.ylim(0, top)
-        plt.yticks([top * i / 4 for i in range(5)], [_tick(top * i / 4) for i in range(5)])
+        # As many ticks as the plot has rows for, evenly spaced: five on a tall chart,
+        # three or two on a short one (plotext would squeeze five into uneven rows).
+        parts = 4 if rows >= 8 else 2 if rows >= 4 else 1
+        ticks_y = [top * i / parts for i in range(parts + 1)]
+        plt.yticks(ticks_y, [_tick(t) for t in ticks_y])
         plt.ylabel(unit)
         ticks: list[float] = [1, *range(5, len(xs) + 1, 5)]
         plt.xticks(ticks, [str(int(t)) for t in ticks])

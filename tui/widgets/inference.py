@@ -51,52 +51,41 @@ class InferencePanel(FigurePanel[tuple[UsageReport, Scope, datetime]]):
         report, scope, now = self.data
         currency = report.inference.currency
         figure = self._style("figure")
-
+        # One figure a row, so none is cut off at 80 columns whatever its size.
         balance = report.inference.balance_cents
-        line = Text()
-        line.append(
-            fmt.money(balance, currency), style=self._style("overdraft") if balance < 0 else figure
-        )
+        line = Text(fmt.money(balance, currency), style=figure)
+        cents = Text(fmt.cents(balance))
         if balance < 0:
-            line.append(" overdrawn", style=self._style("overdraft"))
+            line.stylize(self._style("overdraft"))
+            cents.append(" overdrawn", style=self._style("overdraft"))
         elif scope != "total":
             line.append(" (account)", style=self.label_style)
-        # The exact cents on a row of their own, so neither figure is ever cut off.
-        rows: list[Row] = [("balance", line), ("", Text(fmt.cents(balance)))]
+        rows: list[Row] = [("balance", line), ("", cents)]
 
         spent = report.spent_cents(scope)
+        who = "spent" if scope == "total" else scope
         if spent is None:
-            rows.append(("spent" if scope == "total" else scope, Text("not in report")))
+            rows.append((who, Text("not in report")))
         else:
-            text = (
-                Text()
-                .append(fmt.money(spent, currency), style=figure)
-                .append(f"  {fmt.cents(spent)}")
-            )
-            rows.append(("spent" if scope == "total" else scope, text))
+            text = Text().append(fmt.money(spent, currency), style=figure)
+            rows.append((who, text.append(f"  {fmt.cents(spent)}")))
 
         calls = report.calls(scope)
         rows.append(("calls", Text("—" if calls is None else fmt.group(calls))))
 
         if scope == "total":
-            parts = []
             for env in ("live", "test"):
-                cents = report.environment(env).inference.spent_cents
-                parts.append(f"{env} {'—' if cents is None else fmt.money(cents, currency)}")
-            rows.append(("split", Text(" · ".join(parts))))
+                env_cents = report.environment(env).inference.spent_cents
+                money = "—" if env_cents is None else fmt.money(env_cents, currency)
+                rows.append((f"· {env}", Text(money)))
             today = report.day(now.date())
             if today is not None:
-                cents = today.figures(scope).inference_cents
-                rows.append(("today", Text(f"{fmt.money(cents, currency)} (UTC day)")))
+                spent_today = today.figures(scope).inference_cents
+                rows.append(("today", Text(f"{fmt.money(spent_today, currency)} (UTC day)")))
             return rows
-        # Two rows for the kinds of call, so every figure fits at 80 columns.
-        kinds = list(report.environment(scope).inference.breakdown.items())
+        kinds = report.environment(scope).inference.breakdown
         if not kinds:
             return [*rows, ("kinds", Text("not in report"))]
-        for n, chunk in enumerate((kinds[:2], kinds[2:])):
-            if chunk:
-                words = "  ".join(
-                    f"{KIND_LABELS.get(k, k)} {fmt.money(v, currency)}" for k, v in chunk
-                )
-                rows.append(("kinds" if n == 0 else "", Text(words)))
+        for kind, kind_cents in kinds.items():
+            rows.append((f"· {KIND_LABELS.get(kind, kind)}", Text(fmt.money(kind_cents, currency))))
         return rows

@@ -54,6 +54,14 @@ class StatusHeader(Horizontal):
 
     _title = "Vectros usage"
 
+    def show_simulated(self, label: str) -> None:
+        """Mark figures from a simulator reached by URL, as --demo marks its own."""
+        demo = self.query_one("#demo", Label)
+        text = safe_text(label, limit=40)
+        if not demo.has_class("on") or str(demo.render()) != text:
+            demo.update(Text(text))
+            demo.add_class("on")
+
     def show_report(self, report: UsageReport | None) -> None:
         parts = ["Vectros usage"]
         if report is not None:
