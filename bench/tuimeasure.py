@@ -1,4 +1,4 @@
-# Copied unchanged from /work/shared/tools/tuimeasure.py (the shared pty measuring tool).
+# Copied unchanged from ../shared/tools/tuimeasure.py (the shared pty measuring tool).
 # Re-copy from there to update it; do not edit here (excluded from ruff in pyproject.toml).
 #!/usr/bin/env python3
 """tuimeasure - measure what a terminal UI program costs, inside a pseudo-terminal.
