@@ -201,3 +201,14 @@ async def test_a_burst_of_keys_draws_the_chart_once(simulator: Simulator) -> Non
         await until(pilot, lambda: app.metric == "inference" and app.settled)
         assert app.metric == "inference"
         assert builds <= 2
+
+
+async def test_labels_column_grows_with_a_longer_label(simulator: Simulator) -> None:
+    app = VectrosUsageApp(settings_for(simulator.base_url))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.settled)
+        await pilot.press("2")
+        await pilot.pause()
+        labels = app.query_one(CreditsPanel).query(".labels").first()
+        assert labels.size.width >= len("acct left")
+        assert "acct left" in str(labels.render())

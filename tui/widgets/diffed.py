@@ -61,7 +61,9 @@ class DiffedWidget(Widget):
         new = self.build_lines(*size)
         old, self._lines, self._built_for = self._lines, new, size
         regions = changed_regions(old, new)
-        if regions is None:
+        widest = max((line.cell_len for line in new), default=0)
+        if regions is None or widest != max((line.cell_len for line in old), default=0):
+            # More lines, or a longer one: an auto-sized column must be laid out again.
             self.refresh(layout=True)
         elif regions:
             self.refresh(*regions)
