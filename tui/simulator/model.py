@@ -18,6 +18,7 @@ import math
 import random
 import threading
 import time
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ SERIES: tuple[tuple[Env, Axis], ...] = (
 MINUTES_PER_DAY = 1440
 ALLOWANCE_CREDITS = 50_000
 HISTORY_MONTHS = 12  # how far back past periods can be asked for
-_PREFIX_CACHE = 256  # day × series prefix arrays kept (about 3 MB)
+_PREFIX_CACHE = 16  # day × series minute prefixes kept (11.5 KB each); totals for all days
 
 # Per-minute base rates: milli-credits, and hundredths of a cent. Live runs the
 # account at roughly three quarters of its allowance over a month.
@@ -133,7 +134,7 @@ class UsageModel:
         # it out, as the contract allows for days with no traffic.
         self._freeze_day = 1 + random.Random(f"freeze:{seed}").randrange(28)
         # Minute-level prefixes only for recent days (bounded); whole-day totals for all.
-        self._prefix: OrderedDict[tuple[Env, Axis, date], list[int]] = OrderedDict()
+        self._prefix: OrderedDict[tuple[Env, Axis, date], array[int]] = OrderedDict()
         self._day_totals: dict[tuple[Env, Axis, date], int] = {}
         self._lock = threading.Lock()
 
@@ -155,7 +156,7 @@ class UsageModel:
             return (15.0 if axis == "credits" else 8.0) if since % 20 < 4 else 1.0
         return 1.0
 
-    def _day_prefix(self, env: Env, axis: Axis, day: date) -> list[int]:
+    def _day_prefix(self, env: Env, axis: Axis, day: date) -> array[int]:
         """Cumulative usage at each minute boundary of a UTC day (1441 entries)."""
         key = (env, axis, day)
         cached = self._prefix.get(key)
@@ -178,7 +179,8 @@ class UsageModel:
                     factor = self._multiplier(env, axis, day_start + timedelta(minutes=m))
                     if factor != 1.0:
                         incs[m] = int(incs[m] * factor)
-        prefix = [0] * (MINUTES_PER_DAY + 1)
+        # A packed array, not a list of int objects: a month of prefixes stays small.
+        prefix = array("q", bytes(8 * (MINUTES_PER_DAY + 1)))
         running = 0
         for m, inc in enumerate(incs):
             running += inc
@@ -195,6 +197,8 @@ class UsageModel:
 
     def _within_day(self, env: Env, axis: Axis, moment: datetime) -> int:
         """Usage from the start of moment's UTC day up to moment (the minute interpolated)."""
+        if moment.hour == moment.minute == moment.second == moment.microsecond == 0:
+            return 0  # midnight: no prefix needed (the daily figures ask for it often)
         prefix = self._day_prefix(env, axis, moment.date())
         seconds = moment.hour * 3600 + moment.minute * 60 + moment.second + moment.microsecond / 1e6
         m, part = divmod(seconds, 60)
