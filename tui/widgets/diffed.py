@@ -61,9 +61,15 @@ class DiffedWidget(Widget):
         new = self.build_lines(*size)
         old, self._lines, self._built_for = self._lines, new, size
         regions = changed_regions(old, new)
-        widest = max((line.cell_len for line in new), default=0)
-        if regions is None or widest != max((line.cell_len for line in old), default=0):
-            # More lines, or a longer one: an auto-sized column must be laid out again.
+        if regions is None or (
+            self.styles.width is not None
+            and self.styles.width.is_auto
+            and (
+                max((line.cell_len for line in new), default=0)
+                != max((line.cell_len for line in old), default=0)
+            )
+        ):
+            # More lines, or (in an auto-sized column) a longer one: lay out again.
             self.refresh(layout=True)
         elif regions:
             self.refresh(*regions)
