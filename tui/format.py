@@ -44,12 +44,6 @@ def milli(milli_credits: int) -> str:
     return f"{sign}{whole:,}.{frac:03d}"
 
 
-def credits_short(milli_credits: int) -> str:
-    """A compact figure for labels: whole credits, grouped (rounded down)."""
-    sign = "-" if milli_credits < 0 else ""
-    return f"{sign}{abs(milli_credits) // 1000:,}"
-
-
 def money(cents: int, currency: str = "USD") -> str:
     """48213 -> '$482.13'; -1234 -> '-$12.34'; other currencies as '482.13 EUR'."""
     sign = "-" if cents < 0 else ""

@@ -13,7 +13,6 @@ rounds inference down to whole cents.
 
 from __future__ import annotations
 
-import calendar
 import math
 import random
 import threading
@@ -357,7 +356,3 @@ def _ops(milli: int) -> dict[str, Any]:
 
 def _z(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def days_in_month(year: int, month: int) -> int:
-    return calendar.monthrange(year, month)[1]
