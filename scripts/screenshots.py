@@ -13,6 +13,7 @@ from pathlib import Path
 from tui.app import VectrosUsageApp
 from tui.client import Secret
 from tui.config import Settings
+from tui.pilot import press_and_settle
 from tui.simulator import DEMO_TOKEN, Simulator
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
@@ -44,15 +45,7 @@ async def shoot(
         )
         app = VectrosUsageApp(settings, clock=lambda: 1000.0)
         async with app.run_test(size=size) as pilot:
-            async with asyncio.timeout(10):
-                while not app.settled:
-                    await pilot.pause(0.02)
-                for key in keys:
-                    await pilot.press(key)
-                    await pilot.pause()
-                while not app.settled:
-                    await pilot.pause(0.02)
-            await pilot.pause()
+            await press_and_settle(pilot, *keys)
             app.save_screenshot(filename=name, path=str(OUT))
     print(f"wrote screenshots/{name}")
 

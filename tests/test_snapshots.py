@@ -5,7 +5,6 @@ Re-record after a deliberate change of the screen: `make snapshots-update`.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +14,7 @@ from textual.pilot import Pilot
 from tests.conftest import settings_for
 from tui.app import VectrosUsageApp
 from tui.config import Settings
+from tui.pilot import press_and_settle
 from tui.simulator import Simulator
 
 
@@ -29,17 +29,7 @@ def frozen_app(sim: Simulator) -> VectrosUsageApp:
 
 def after_first_poll(*keys: str) -> Callable[[Pilot[Any]], Any]:
     async def run_before(pilot: Pilot[Any]) -> None:
-        app = pilot.app
-        assert isinstance(app, VectrosUsageApp)
-        async with asyncio.timeout(10):
-            while not app.settled:
-                await pilot.pause(0.02)
-            for key in keys:
-                await pilot.press(key)
-                await pilot.pause()
-            while not app.settled:
-                await pilot.pause(0.02)
-        await pilot.pause()
+        await press_and_settle(pilot, *keys)
 
     return run_before
 

@@ -12,8 +12,9 @@ import contextlib
 import json
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from tui import __version__
 from tui.client import Secret, UsageClient, UsageError
@@ -43,30 +44,31 @@ def _timestamp(text: str) -> datetime:
     return moment
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError("a port is 0 to 65535 (0: any free port)")
-    return value
+def _bounded(
+    cast: type[int] | type[float], low: float, high: float, what: str
+) -> Callable[[str], Any]:
+    """An argparse type: a number of `cast` within [low, high], else a usage error."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = cast(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not low <= value <= high:  # `not` also refuses NaN
+            raise argparse.ArgumentTypeError(what)
+        return value
+
+    return parse
+
+
+_port = _bounded(int, 0, 65535, "a port is 0 to 65535 (0: any free port)")
+_speed = _bounded(float, 0, 1_000_000, "speed must be between 0 (frozen) and 1000000")
 
 
 def _token(text: str) -> str:
     if not text.strip() or any(c.isspace() for c in text):
         raise argparse.ArgumentTypeError("a token is a non-empty word without spaces")
     return text
-
-
-def _speed(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (0 <= value <= 1_000_000):
-        raise argparse.ArgumentTypeError("speed must be between 0 (frozen) and 1000000")
-    return value
 
 
 def _scenario_names() -> list[str]:
