@@ -8,7 +8,9 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 
 from textual import events
+from textual.geometry import Region
 from textual.pilot import Pilot
+from textual.widget import Widget
 
 from tests.conftest import EXAMPLES, settings_for
 from tests.servers import Reply, ScriptedServer, json_reply
@@ -28,9 +30,14 @@ async def until(pilot: Pilot[int], condition: Callable[[], bool], timeout: float
 
 
 def shown(app: VectrosUsageApp, widget: type) -> str:
-    """The text a widget and everything inside it shows."""
+    """The text a widget and everything inside it draws (borders and titles too)."""
     root = app.query_one(widget)
-    return "\n".join(str(w.render()) for w in [root, *root.query("*")] if w.display)
+    return "\n".join(_drawn(w) for w in [root, *root.query("*")] if w.display)
+
+
+def _drawn(widget: Widget) -> str:
+    width, height = widget.outer_size
+    return "\n".join(strip.text for strip in widget.render_lines(Region(0, 0, width, height)))
 
 
 def header(app: VectrosUsageApp) -> str:
@@ -211,4 +218,4 @@ async def test_labels_column_grows_with_a_longer_label(simulator: Simulator) -> 
         await pilot.pause()
         labels = app.query_one(CreditsPanel).query(".labels").first()
         assert labels.size.width >= len("acct left")
-        assert "acct left" in str(labels.render())
+        assert "acct left" in _drawn(labels)
