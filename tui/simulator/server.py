@@ -30,6 +30,10 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "vectros-simulator"
     sys_version = ""
+    # Headers and body leave in one write, with Nagle off: otherwise the body waits
+    # for the client's delayed ACK of the headers, ~40 ms on every keep-alive poll.
+    disable_nagle_algorithm = True
+    wbufsize = 64 * 1024  # flushed by BaseHTTPRequestHandler after each request
 
     def log_message(self, format: str, *args: Any) -> None:
         # The request line only: headers (and so the token) are never logged.
