@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+from tui.simulator import Simulator
 
 FROZEN = ["--speed", "0", "--start", "2026-12-03T10:30:00Z"]
 
@@ -157,3 +161,36 @@ def test_bad_settings_are_said_without_echoing_the_token(url: str, token: str, s
     assert done.returncode == 2
     assert says in done.stderr
     assert "secret" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_debug_log_shows_requests_but_never_the_token(simulator: Simulator, tmp_path: Path) -> None:
+    log = tmp_path / "debug.log"
+    token = "demo-billing"
+    done = run(
+        "snapshot",
+        "--debug",
+        str(log),
+        env={"VECTROS_BASE_URL": simulator.base_url, "VECTROS_TOKEN": token},
+    )
+    assert done.returncode == 0, done.stderr
+    text = log.read_text()
+    assert f"GET {simulator.base_url}/v1/auth/usage" in text
+    assert "Authorization: Bearer ‹redacted›" in text
+    assert "200 in " in text  # the answer, with its timing
+    assert token not in text and token not in done.stdout + done.stderr
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600  # a log is nobody else's business
+    refused = run(
+        "snapshot",
+        "--debug",
+        str(log),
+        env={"VECTROS_BASE_URL": simulator.base_url, "VECTROS_TOKEN": "wrong-" + token},
+    )
+    assert refused.returncode == 3
+    assert "failed: auth" in log.read_text()
+    assert "wrong-" + token not in log.read_text()
+
+
+def test_debug_log_that_cannot_be_written_is_a_usage_error(tmp_path: Path) -> None:
+    done = run("snapshot", "--demo", "--debug", str(tmp_path / "no" / "such" / "dir" / "log"))
+    assert done.returncode == 2
+    assert "cannot write the debug log" in done.stderr

@@ -92,7 +92,10 @@ class VectrosUsageApp(App[int]):
     def on_mount(self) -> None:
         if self._client is None:
             self._client = UsageClient(
-                self.settings.base_url, self.settings.token, path=self.settings.path
+                self.settings.base_url,
+                self.settings.token,
+                path=self.settings.path,
+                ca_bundle=self.settings.ca_bundle,
             )
         loop = asyncio.get_running_loop()
         # Ctrl-C typed in the terminal arrives as a key (quit, status 0); SIGINT sent to

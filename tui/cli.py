@@ -123,6 +123,19 @@ def _add_common(p: argparse.ArgumentParser, *, suppress: bool) -> None:
         help="run against a built-in simulator on a loopback port",
     )
     p.add_argument(
+        "--ca-bundle",
+        default=d,
+        metavar="FILE",
+        help="CA certificates (PEM file or directory) to trust for https "
+        "(default: $SSL_CERT_FILE, else the certifi bundle)",
+    )
+    p.add_argument(
+        "--debug",
+        default=d,
+        metavar="FILE",
+        help="append a debug log of requests and answers to FILE (credentials redacted)",
+    )
+    p.add_argument(
         "--allow-insecure",
         action="store_true",
         default=d if suppress else False,
@@ -186,6 +199,8 @@ def _settings(args: argparse.Namespace) -> Iterator[Settings]:
             interval=interval,
             path=args.path,
             allow_insecure=args.allow_insecure,
+            ca_bundle=getattr(args, "ca_bundle", None),
+            debug_log=getattr(args, "debug", None),
         )
         return
     from tui.simulator import DEMO_TOKEN, Simulator
@@ -201,13 +216,27 @@ def _settings(args: argparse.Namespace) -> Iterator[Settings]:
             interval=interval,
             demo=True,
             demo_label=f"DEMO {args.scenario} {speed}",
+            debug_log=getattr(args, "debug", None),
         )
+
+
+def _start_debug_log(settings: Settings) -> None:
+    if not settings.debug_log:
+        return
+    from tui import debuglog
+
+    try:
+        debuglog.configure(settings.debug_log, settings.token)
+    except OSError as exc:
+        message = f"cannot write the debug log {settings.debug_log!r}: {exc.strerror}"
+        raise ConfigError(message) from None
 
 
 def _run_monitor(args: argparse.Namespace) -> int:
     from tui.app import VectrosUsageApp
 
     with _settings(args) as settings:
+        _start_debug_log(settings)
         app = VectrosUsageApp(settings)
         app.run()
     # App.run() swallows a crash and leaves the status 0 unless we pass it on.
@@ -218,10 +247,13 @@ def _run_snapshot(args: argparse.Namespace) -> int:
     from tui.snapshot import render_table
 
     async def once(settings: Settings) -> object:
-        async with UsageClient(settings.base_url, settings.token, path=settings.path) as client:
+        async with UsageClient(
+            settings.base_url, settings.token, path=settings.path, ca_bundle=settings.ca_bundle
+        ) as client:
             return await client.fetch()
 
     with _settings(args) as settings:
+        _start_debug_log(settings)
         try:
             fetched = asyncio.run(once(settings))
         except UsageError as exc:

@@ -6,8 +6,11 @@ One long-lived ``httpx.AsyncClient`` per monitor; every failure becomes a
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import json
+import logging
+import os
 import socket
 import ssl
 import time
@@ -24,6 +27,11 @@ from tui.report import ReportError, UsageReport, parse_report
 DEFAULT_PATH = "/v1/auth/usage"
 SIMULATOR_HEADER = "X-Vectros-Simulator"  # sent by `vectros-usage simulate` only
 MAX_BODY_BYTES = 4 * 1024 * 1024  # a report is a few KB; anything near this is wrong
+# A server that trickles a byte now and then never trips the read timeout (it counts
+# per read): the whole answer gets this long, however it arrives.
+TOTAL_TIMEOUT = 30.0
+
+log = logging.getLogger("vectros_usage.client")
 
 ErrorKind = Literal[
     "auth",  # 401: the token is missing, invalid, expired or revoked
@@ -102,6 +110,7 @@ class _BearerAuth(httpx.Auth):
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = "Bearer " + self._token.reveal()
+        log.debug("Authorization: Bearer ‹redacted› (%d characters)", len(self._token.reveal()))
         yield request
 
 
@@ -146,13 +155,15 @@ class UsageClient:
         connect_timeout: float = 5.0,
         read_timeout: float = 10.0,
         max_body_bytes: int = MAX_BODY_BYTES,
-        verify: str | bool = True,
+        ca_bundle: str | None = None,
+        total_timeout: float = TOTAL_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.path = "/" + path.lstrip("/")
         self._token = token
         self._max_body = max_body_bytes
+        self._total_timeout = total_timeout
         self._etags: dict[tuple[int, int] | None, tuple[str, UsageReport]] = {}
         self._http = httpx.AsyncClient(
             auth=_BearerAuth(token),
@@ -162,7 +173,7 @@ class UsageClient:
             headers={"User-Agent": f"vectros-usage/{__version__}", "Accept": "application/json"},
             # Plain http:// (the loopback simulator) never uses TLS: skip building a
             # certificate store for it, which is most of the client's start-up cost.
-            verify=verify if self.base_url.startswith("https:") else False,
+            verify=tls_context(ca_bundle) if self.base_url.startswith("https:") else False,
             transport=transport,
             trust_env=False,  # no proxy from the environment sees the token uninvited
         )
@@ -187,28 +198,51 @@ class UsageClient:
         cached = self._etags.get(period)
         if cached is not None:
             headers["If-None-Match"] = cached[0]
+        started = time.monotonic()
+        log.debug("GET %s params=%s headers=%s", self.url, params, _shown_headers(headers))
         try:
-            async with self._http.stream("GET", self.url, params=params, headers=headers) as resp:
-                body = await self._read_capped(resp.aiter_bytes())
-                received = datetime.now(UTC)
-                mono = time.monotonic()
+            async with asyncio.timeout(self._total_timeout):
+                async with self._http.stream(
+                    "GET", self.url, params=params, headers=headers
+                ) as resp:
+                    body = await self._read_capped(resp.aiter_bytes())
+                    received = datetime.now(UTC)
+                    mono = time.monotonic()
         except httpx.TimeoutException as exc:
             phase = "connecting" if isinstance(exc, httpx.ConnectTimeout) else "waiting for data"
-            raise UsageError("timeout", f"timed out {phase} ({self._origin()})") from None
-        except httpx.ConnectError as exc:
-            raise UsageError("unreachable", _connect_problem(exc, self._origin())) from None
-        except httpx.TransportError as exc:
-            raise UsageError(
-                "unreachable", f"connection to {self._origin()} failed: {_reason(exc)}"
+            error = UsageError("timeout", f"timed out {phase} ({self._origin()})")
+            raise self._logged(error) from None
+        except TimeoutError:
+            raise self._logged(
+                UsageError(
+                    "timeout",
+                    f"no complete answer from {self._origin()} within "
+                    f"{self._total_timeout:g} s: the server is sending too slowly",
+                )
             ) from None
-        except UsageError:
-            raise
+        except httpx.ConnectError as exc:
+            raise self._logged(
+                UsageError("unreachable", _connect_problem(exc, self._origin()))
+            ) from None
+        except httpx.TransportError as exc:
+            raise self._logged(
+                UsageError("unreachable", f"connection to {self._origin()} failed: {_reason(exc)}")
+            ) from None
+        except UsageError as exc:
+            raise self._logged(exc) from None
         except (OSError, ValueError, ExceptionGroup) as exc:
             # Below httpx (a socket refusing an address, a port out of range): still a
             # failed poll with a reason, never a traceback.
-            raise UsageError(
-                "unreachable", f"cannot reach {self._origin()}: {_reason(exc)}"
+            raise self._logged(
+                UsageError("unreachable", f"cannot reach {self._origin()}: {_reason(exc)}")
             ) from None
+        log.debug(
+            "%s in %.1f ms, %d bytes, headers=%s",
+            resp.status_code,
+            (time.monotonic() - started) * 1000,
+            len(body),
+            _shown_headers(resp.headers),
+        )
 
         status = resp.status_code
         if status == 304 and cached is not None:
@@ -217,13 +251,14 @@ class UsageClient:
             try:
                 report = parse_report(body)
             except ReportError as exc:
-                raise UsageError("bad_report", f"the server sent a bad report: {exc}") from None
+                error = UsageError("bad_report", f"the server sent a bad report: {exc}")
+                raise self._logged(error) from None
             etag = resp.headers.get("ETag")
             if etag and len(etag) < 200:
                 self._etags[period] = (etag, report)
             simulated = resp.headers.get(SIMULATOR_HEADER)
             return Fetched(report, received, mono, simulated=simulated[:40] if simulated else None)
-        raise self._status_error(resp, body)
+        raise self._logged(self._status_error(resp, body))
 
     async def _read_capped(self, chunks: AsyncIterator[bytes]) -> bytes:
         parts: list[bytes] = []
@@ -239,6 +274,10 @@ class UsageClient:
                 )
             parts.append(chunk)
         return b"".join(parts)
+
+    def _logged(self, error: UsageError) -> UsageError:
+        log.debug("failed: %s: %s", error.kind, error.message)
+        return error
 
     def _origin(self) -> str:
         url = httpx.URL(self.base_url)
@@ -288,6 +327,25 @@ class UsageClient:
         return UsageError(
             "bad_request", f"the server refused the request ({status}){suffix}", status=status
         )
+
+
+def tls_context(ca_bundle: str | None) -> ssl.SSLContext | bool:
+    """Whom to trust for https: a CA file or directory when given, else httpx's default.
+
+    (The client does not read the environment itself: ``trust_env`` is off so no proxy
+    variable can route the token; the settings pass ``SSL_CERT_FILE`` on instead.)
+    """
+    if not ca_bundle:
+        return True
+    if os.path.isdir(ca_bundle):
+        return ssl.create_default_context(capath=ca_bundle)
+    return ssl.create_default_context(cafile=ca_bundle)
+
+
+def _shown_headers(headers: httpx.Headers | dict[str, str]) -> dict[str, str]:
+    """Headers for the debug log: credentials never appear, only that they were sent."""
+    hidden = {"authorization", "cookie", "set-cookie", "proxy-authorization"}
+    return {k: "‹redacted›" if k.lower() in hidden else v for k, v in headers.items()}
 
 
 def _reason(exc: BaseException) -> str:

@@ -34,6 +34,8 @@ class Settings:
     interval: float = DEFAULT_INTERVAL
     demo: bool = False
     demo_label: str = ""  # e.g. "DEMO · load-test ×60", shown in the header
+    ca_bundle: str | None = None  # CA file or directory for https (else certifi's)
+    debug_log: str | None = None  # --debug FILE
 
 
 def is_loopback(host: str) -> bool:
@@ -92,6 +94,8 @@ def resolve(
     interval: float,
     path: str | None = None,
     allow_insecure: bool = False,
+    ca_bundle: str | None = None,
+    debug_log: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
     env = os.environ if environ is None else environ
@@ -110,4 +114,22 @@ def resolve(
         token=Secret(token),
         path=path or DEFAULT_PATH,
         interval=check_interval(interval),
+        ca_bundle=check_ca_bundle(ca_bundle, env),
+        debug_log=debug_log,
     )
+
+
+def check_ca_bundle(flag: str | None, env: Mapping[str, str]) -> str | None:
+    """--ca-bundle, else $SSL_CERT_FILE, else $SSL_CERT_DIR: what https trusts."""
+    for name, value in (
+        ("--ca-bundle", flag),
+        ("SSL_CERT_FILE", env.get("SSL_CERT_FILE")),
+        ("SSL_CERT_DIR", env.get("SSL_CERT_DIR")),
+    ):
+        if value:
+            if not os.path.exists(value):
+                raise ConfigError(f"{name} names {value!r}, which does not exist")
+            if not os.access(value, os.R_OK):
+                raise ConfigError(f"{name} names {value!r}, which cannot be read")
+            return value
+    return None

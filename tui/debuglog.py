@@ -1,0 +1,50 @@
+"""``--debug FILE``: a log of what the monitor asks and hears, with secrets scrubbed.
+
+The TUI owns the terminal, so the log goes to a file (created 0600). Our client logs
+each request and answer with credential headers replaced; httpx and httpcore log
+their own steps. A last filter removes the token itself and any ``Bearer …`` or
+``Authorization: …`` value from every record, whoever wrote it, in case a library or
+a server echo ever carries one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+
+from tui.client import Secret
+
+# An Authorization value (whatever its scheme) up to the end of the value, unless it
+# is our own already-redacted form; then any bearer credential anywhere.
+_AUTHORIZATION = re.compile(
+    r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(?!\s*bearer ‹redacted›)[^'\"\n,}]+"
+)
+_BEARER = re.compile(r"(?i)\b(bearer\s+)(?!‹redacted›)[^\s'\",}]+")
+
+
+class RedactingFilter(logging.Filter):
+    def __init__(self, token: Secret) -> None:
+        super().__init__()
+        self._token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = self._token.redact(record.getMessage())
+        text = _AUTHORIZATION.sub(r"\1‹redacted›", text)
+        record.msg = _BEARER.sub(r"\1‹redacted›", text)
+        record.args = None
+        return True
+
+
+def configure(path: str, token: Secret) -> logging.Handler:
+    """Log at DEBUG to ``path`` (appending); returns the handler so it can be removed."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    stream = os.fdopen(fd, "a", encoding="utf-8")
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    handler.addFilter(RedactingFilter(token))
+    for name in ("vectros_usage", "httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(handler)
+    return handler
