@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 import ssl
 import threading
 from collections.abc import Callable
@@ -52,27 +53,61 @@ class ScriptedServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        if tls is not None:
+        self._handler = Handler
+        self._tls = tls
+        self._port = 0
+        self._listen()
+
+    def _listen(self) -> None:
+        server = _TrackingServer(("127.0.0.1", self._port), self._handler)
+        server.daemon_threads = True
+        if self._tls is not None:
             # Handshake in the handler's thread, not in the accepting one.
-            self._server.socket = tls.wrap_socket(
-                self._server.socket, server_side=True, do_handshake_on_connect=False
+            server.socket = self._tls.wrap_socket(
+                server.socket, server_side=True, do_handshake_on_connect=False
             )
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server = server
+        self._port = server.server_address[1]
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
 
     @property
     def base_url(self) -> str:
-        return f"{self.scheme}://127.0.0.1:{self._server.server_address[1]}"
+        return f"{self.scheme}://127.0.0.1:{self._port}"
 
     def __enter__(self) -> ScriptedServer:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def stop_listening(self) -> None:
+        """Close the port: connections are refused until ``listen_again()``."""
         self.release.set()
         self._server.shutdown()
         self._server.server_close()
+        self._server.drop_connections()  # kept-alive ones too: a closed port is closed
+
+    def listen_again(self) -> None:
+        self.release.clear()
+        self._listen()  # the same port (SO_REUSEADDR is on for http.server)
+        self._thread.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop_listening()
+
+
+class _TrackingServer(ThreadingHTTPServer):
+    def __init__(self, address: tuple[str, int], handler: Any) -> None:
+        self.connections: set[socket.socket] = set()
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def drop_connections(self) -> None:
+        for conn in list(self.connections):
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        self.connections.clear()
 
 
 def json_reply(status: int, body: bytes, **headers: str) -> Reply:

@@ -6,24 +6,31 @@ from __future__ import annotations
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
 
 import pytest
 
+from tui.simulator import Simulator
+
 ALT_SCREEN_ON, ALT_SCREEN_OFF = b"\x1b[?1049h", b"\x1b[?1049l"
 CURSOR_SHOWN = b"\x1b[?25h"
 
 
 class PtyRun:
-    def __init__(self, *args: str) -> None:
+    def __init__(
+        self, *args: str, env: dict[str, str] | None = None, code: str | None = None
+    ) -> None:
         self.master, slave = os.openpty()
         os.set_blocking(self.master, False)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("VECTROS_")}
-        env |= {"TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
+        base = {k: v for k, v in os.environ.items() if not k.startswith("VECTROS_")}
+        base |= {"TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"} | (env or {})
+        env = base
+        program = ["-c", code] if code else ["-m", "tui"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tui", *args],
+            [sys.executable, *program, *args],
             stdin=slave,
             stdout=slave,
             stderr=slave,
@@ -34,16 +41,17 @@ class PtyRun:
         os.close(slave)
         self.output = bytearray()
 
-    def read_until(self, needle: bytes, timeout: float = 20) -> bool:
+    def read_until(self, needle: bytes, timeout: float = 20, since: int = 0) -> bool:
+        """Read until needle shows up in the output after offset ``since``."""
         deadline = time.monotonic() + timeout
-        while needle not in self.output and time.monotonic() < deadline:
+        while needle not in self.output[since:] and time.monotonic() < deadline:
             ready, _, _ = select.select([self.master], [], [], 0.1)
             if ready:
                 try:
                     self.output += os.read(self.master, 65536)
                 except OSError:
                     break
-        return needle in self.output
+        return needle in self.output[since:]
 
     def finish(self, timeout: float = 15) -> int:
         deadline = time.monotonic() + timeout
@@ -85,3 +93,86 @@ def test_quits_and_restores_the_terminal(how: object, status: int) -> None:
     assert out.rfind(ALT_SCREEN_OFF) > out.rfind(ALT_SCREEN_ON)  # back on the normal screen
     assert out.rfind(CURSOR_SHOWN) > out.rfind(ALT_SCREEN_ON)
     assert b"Traceback" not in out
+
+
+def restored(out: bytes) -> bool:
+    return (
+        ALT_SCREEN_ON in out
+        and out.rfind(ALT_SCREEN_OFF) > out.rfind(ALT_SCREEN_ON)
+        and out.rfind(CURSOR_SHOWN) > out.rfind(ALT_SCREEN_ON)
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def simulate(port: int) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tui", "simulate", "--port", str(port), "--speed", "60"],
+        stderr=subprocess.PIPE,
+    )
+    assert server.stderr is not None
+    assert b"simulating" in server.stderr.readline()  # listening
+    return server
+
+
+LIVE = "● live".encode()
+
+
+def test_server_going_away_and_back_in_a_real_terminal() -> None:
+    port = free_port()
+    server = simulate(port)
+    env = {"VECTROS_BASE_URL": f"http://127.0.0.1:{port}", "VECTROS_TOKEN": "demo-billing"}
+    run = PtyRun("--interval", "1", env=env)
+    try:
+        assert run.read_until(LIVE), bytes(run.output[-500:])
+        server.terminate()
+        server.wait(10)
+        assert run.read_until(b"stale"), bytes(run.output[-800:])
+        assert run.read_until(b"refused"), bytes(run.output[-800:])
+        mark = len(run.output)
+        server = simulate(port)
+        # Backoff is capped at 4 intervals: it finds the server again by itself.
+        assert run.read_until(LIVE, since=mark), bytes(run.output[-800:])
+        os.write(run.master, b"q")
+    finally:
+        code = run.finish()
+        server.terminate()
+        server.wait(10)
+    assert code == 0
+    assert restored(bytes(run.output))
+    assert b"demo-billing" not in run.output
+
+
+CRASH = """
+import sys
+from tui.app import VectrosUsageApp
+def boom(self):
+    secret_in_a_local = self.settings.token
+    raise RuntimeError("an internal error, on purpose")
+VectrosUsageApp.action_refresh_now = boom
+from tui.cli import main
+sys.exit(main(["--interval", "1"]))
+"""
+
+
+def test_an_internal_error_restores_the_terminal_says_so_and_leaks_no_token(
+    simulator: Simulator,
+) -> None:
+    token = "demo-billing"
+    env = {"VECTROS_BASE_URL": simulator.base_url, "VECTROS_TOKEN": token}
+    run = PtyRun(env=env, code=CRASH)
+    try:
+        assert run.read_until(b"credits"), bytes(run.output[-500:])
+        os.write(run.master, b"r")  # the patched action raises
+    finally:
+        code = run.finish()
+    out = bytes(run.output)
+    assert code == 1  # not 0: App.run() swallows the crash, the CLI passes it on
+    assert restored(out)
+    assert b"an internal error, on purpose" in out  # Textual's crash report
+    assert b"secret_in_a_local" in out  # ...which prints local variables,
+    assert token.encode() not in out  # ...and still shows no token

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 import time
 from collections.abc import Callable
@@ -27,6 +28,8 @@ from tui.widgets.chart_slot import ChartSlot, Metric
 from tui.widgets.credits import CreditsPanel
 from tui.widgets.inference import InferencePanel
 from tui.widgets.status import NoticeBar, StatusHeader
+
+log = logging.getLogger("vectros_usage.app")
 
 EXIT_OK = 0
 EXIT_SIGNAL = 128  # + the signal number, as shells do
@@ -71,6 +74,7 @@ class VectrosUsageApp(App[int]):
         self._retry_at: float | None = None
         self._wake = asyncio.Event()
         self._simulated: str | None = None
+        self._draw_error: str | None = None
 
     # ------------------------------------------------------------------ layout
 
@@ -151,8 +155,24 @@ class VectrosUsageApp(App[int]):
 
     @on(ReportReceived)
     def _on_report(self, message: ReportReceived) -> None:
+        new = message.fetched.report
+        if self.report is not None and new.period.key < self.report.period.key:
+            # Periods only move forward: a report for an earlier month is the server
+            # confused (or a cache), not news. Keep what we have and say so.
+            self._on_failure(
+                PollFailed(
+                    UsageError(
+                        "bad_report",
+                        f"the server answered for {new.period.label} after "
+                        f"{self.report.period.label}: a period cannot go backwards, "
+                        f"so the {self.report.period.label} figures are kept",
+                    ),
+                    self.settings.interval,
+                )
+            )
+            return
         self.polls += 1
-        self.report = message.fetched.report
+        self.report = new
         self._received_wall = message.fetched.received_at
         self._simulated = message.fetched.simulated
         if self._simulated and not self.settings.demo:
@@ -161,6 +181,15 @@ class VectrosUsageApp(App[int]):
         self._error = None
         self._retry_at = None
         self._apply()
+
+    def _apply(self) -> None:
+        """Show the report; a bug in drawing it is an error state, not a dead monitor."""
+        try:
+            self._draw()
+            self._draw_error = None
+        except Exception as exc:
+            self._draw_error = f"internal error while drawing the figures: {exc!r:.200}"
+            log.exception("drawing failed")
         self._tick()
 
     @on(PollFailed)
@@ -183,7 +212,7 @@ class VectrosUsageApp(App[int]):
             return report.generated_at + timedelta(seconds=since)
         return self._received_wall or datetime.now(UTC)
 
-    def _apply(self) -> None:
+    def _draw(self) -> None:
         report = self.report
         if report is None:
             return
@@ -203,10 +232,12 @@ class VectrosUsageApp(App[int]):
         )
         self.query_one(StatusHeader).show_freshness(freshness)
         lines = [freshness.detail] if freshness.detail else []
+        if self._draw_error:
+            lines.append(f"✖ {self._draw_error}; polling goes on")
         if self.report is not None:
             lines += [f"⚠ {w}" for w in self.report.warnings]
             lines += self._clock_skew()
-        self.query_one(NoticeBar).show(lines, error=bool(freshness.detail))
+        self.query_one(NoticeBar).show(lines, error=bool(freshness.detail or self._draw_error))
 
     def _clock_skew(self) -> list[str]:
         """A report generated long before it arrived is old news, whatever its age here."""

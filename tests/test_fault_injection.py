@@ -1,0 +1,193 @@
+"""The monitor through one fault after another, and back to healthy each time.
+
+One app, one server we control: it serves the frozen simulator's report, or the fault
+it is told to. After every fault the last good figures must still be on screen,
+marked stale with the reason in words; after every recovery the figures are live
+again and have moved on. The token appears nowhere on screen and reaches no other
+origin.
+"""
+
+from __future__ import annotations
+
+import json
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+from tests.conftest import FROZEN_START, settings_for
+from tests.servers import Reply, ScriptedServer, json_reply
+from tests.test_app import header, shown, until
+from tui.app import VectrosUsageApp
+from tui.client import SIMULATOR_HEADER, Secret, UsageClient
+from tui.simulator.model import UsageModel, VirtualClock
+from tui.widgets.credits import CreditsPanel
+from tui.widgets.status import NoticeBar
+
+TOKEN = "tok-F4ULT-s3cret"  # made up; looked for everywhere afterwards
+
+
+class FaultServer:
+    """The report of a frozen simulator model, or whatever fault ``mode`` names."""
+
+    def __init__(self) -> None:
+        self.clock = VirtualClock(FROZEN_START, speed=0)
+        self.model = UsageModel(clock=self.clock)
+        self.mode = "ok"
+        self.elsewhere = ScriptedServer(lambda h: json_reply(200, b"{}"))
+        self.server = ScriptedServer(self.answer)
+
+    def report(self, **changes: Any) -> dict[str, Any]:
+        data = self.model.report()
+        data.update(changes)
+        return data
+
+    def answer(self, handler: BaseHTTPRequestHandler) -> Reply | None:
+        mode = self.mode
+        if mode == "ok":
+            # Says it is a simulator: its frozen clock is then not taken for a skewed one.
+            simulated = {SIMULATOR_HEADER: "steady frozen"}
+            return json_reply(200, json.dumps(self.report()).encode(), **simulated)
+        if mode == "500":
+            return json_reply(500, b'{"error":{"code":"internal","message":"try later"}}')
+        if mode == "429":
+            return json_reply(429, b"{}", **{"Retry-After": "1"})
+        if mode == "401":
+            return json_reply(401, b'{"error":{"code":"unauthenticated","message":"revoked"}}')
+        if mode == "403":
+            return json_reply(403, b'{"error":{"code":"insufficient_scope","message":"no"}}')
+        if mode == "not-json":
+            return 200, {"Content-Type": "text/html"}, b"<html>gateway says hi</html>"
+        if mode == "truncated":
+            return json_reply(200, json.dumps(self.report()).encode()[:300])
+        if mode == "nan":
+            text = json.dumps(self.report())
+            return json_reply(
+                200, text.replace('"usedMilli": ', '"usedMilli": NaN, "x": ', 1).encode()
+            )
+        if mode == "huge":
+            return json_reply(200, b" " * (5 * 1024 * 1024))
+        if mode == "redirect":
+            return 302, {"Location": self.elsewhere.base_url + "/v1/auth/usage"}, b""
+        if mode == "backwards":
+            past = self.model.report((2026, 11))
+            return json_reply(200, json.dumps(past).encode())
+        if mode == "echo-token":
+            said = handler.headers.get("Authorization", "")
+            body = {"error": {"code": "internal", "message": f"bad header {said}"}}
+            return json_reply(502, json.dumps(body).encode())
+        if mode == "hostile":
+            account = {
+                "id": "acct_x",
+                "name": "[bold]Evil[/] [@click=app.quit]x[/] \x1b]0;pwned\x07",
+            }
+            return json_reply(200, json.dumps(self.report(account=account)).encode())
+        if mode == "hang":
+            self.server.release.wait(20)
+            return None
+        if mode == "trickle":
+            handler.send_response(200)
+            handler.send_header("Content-Length", "100000")
+            handler.end_headers()
+            while not self.server.release.wait(0.05):
+                handler.wfile.write(b" ")
+                handler.wfile.flush()
+            return None
+        raise AssertionError(mode)
+
+
+def notice(app: VectrosUsageApp) -> str:
+    return shown(app, NoticeBar) if app.query_one(NoticeBar).has_class("shown") else ""
+
+
+async def test_every_fault_in_a_row_then_healthy_again() -> None:
+    faults = FaultServer()
+    # (mode, what the notice must say, the header's state word)
+    steps = [
+        ("500", "server trouble (500) — the server said: try later", "stale"),
+        ("429", "throttled by the gateway (429) (the server asked for 1 s)", "stale"),
+        ("not-json", "the server sent a bad report", "stale"),
+        ("truncated", "the server sent a bad report", "stale"),
+        ("nan", "the server sent a bad report", "stale"),
+        ("huge", "larger than 4 MB", "stale"),
+        ("hang", "timed out waiting for data", "stale"),
+        ("trickle", "the server is sending too slowly", "stale"),
+        ("redirect", "not followed, so the token is only ever sent to the configured", "stale"),
+        ("backwards", "a period cannot go backwards", "stale"),
+        ("echo-token", "bad header Bearer ‹redacted›", "stale"),
+        ("refused", "connection refused by 127.0.0.1", "stale"),
+        ("401", "the token was refused (401)", "token refused"),
+        ("403", "this is a permission of the token, not an outage", "token refused"),
+    ]
+    with faults.elsewhere, faults.server:
+        settings = settings_for(faults.server.base_url, token=TOKEN, interval=1)
+        client = UsageClient(
+            faults.server.base_url, Secret(TOKEN), read_timeout=0.5, total_timeout=1.0
+        )
+        app = VectrosUsageApp(settings, client=client)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.settled)
+            assert "2,833.024 credits" in shown(app, CreditsPanel)
+            minutes = 0
+            for mode, said, state in steps:
+                before = shown(app, CreditsPanel)
+                if mode == "refused":
+                    faults.server.stop_listening()
+                else:
+                    faults.mode = mode
+                await pilot.press("r")
+                await until(pilot, lambda said=said: said in notice(app), timeout=15)
+                assert state in header(app), (mode, header(app))
+                assert "old" in header(app)  # the age of what is still shown
+                assert "retrying in" in notice(app) or "retrying now" in notice(app)
+                assert shown(app, CreditsPanel) == before, mode  # last good figures kept
+                # Healthy again, with the clock moved on: live, new figures, no notice.
+                if mode == "refused":
+                    faults.server.listen_again()
+                faults.server.release.set()  # let a hanging handler go
+                faults.server.release.clear()
+                faults.mode = "ok"
+                minutes += 7
+                faults.clock.advance(7 * 60)
+                await pilot.press("r")
+                await until(pilot, lambda: "● live" in header(app), timeout=15)
+                await until(pilot, lambda: notice(app) == "")
+                assert shown(app, CreditsPanel) != before, mode
+            # Hostile text from the server is shown as typed and does nothing.
+            faults.mode = "hostile"
+            await pilot.press("r")
+            await until(pilot, lambda: "[bold]Evil[/]" in header(app))
+            assert "\x1b" not in header(app) and "\x07" not in header(app)
+            assert app.is_running
+            screen = app.export_screenshot()
+        # The whole run: the token was never drawn and never went anywhere else.
+        assert TOKEN not in screen
+        assert faults.elsewhere.requests == []
+        used = faults.model.report()["credits"]["usedMilli"]
+        assert used > 2_833_024 and minutes == 7 * len(steps)
+
+
+async def test_a_bug_while_drawing_is_an_error_state_and_polling_goes_on(
+    monkeypatch: Any,
+) -> None:
+    faults = FaultServer()
+    with faults.server:
+        app = VectrosUsageApp(settings_for(faults.server.base_url, interval=1))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.settled)
+            original = CreditsPanel.build_rows
+
+            def broken(self: CreditsPanel) -> Any:
+                raise ZeroDivisionError("a bug in a panel")
+
+            monkeypatch.setattr(CreditsPanel, "build_rows", broken)
+            faults.clock.advance(600)
+            await pilot.press("r")
+            await until(pilot, lambda: "internal error while drawing" in notice(app))
+            assert "ZeroDivisionError('a bug in a panel')" in notice(app)
+            assert "polling goes on" in notice(app)
+            assert app.is_running
+            monkeypatch.setattr(CreditsPanel, "build_rows", original)
+            polls = app.polls
+            faults.clock.advance(600)
+            await pilot.press("r")
+            await until(pilot, lambda: app.polls > polls and notice(app) == "")
+            assert "credits" in shown(app, CreditsPanel)
