@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 
@@ -219,3 +220,17 @@ async def test_labels_column_grows_with_a_longer_label(simulator: Simulator) -> 
         labels = app.query_one(CreditsPanel).query(".labels").first()
         assert labels.size.width >= len("acct left")
         assert "acct left" in _drawn(labels)
+
+
+async def test_hundreds_of_polls_leave_no_descriptor_open(
+    make_simulator: Callable[..., Simulator],
+) -> None:
+    # One client, one kept-alive connection: a leak (a client or a socket per poll)
+    # would show here long before it exhausted anything. (RSS: bench/soak.py.)
+    sim = make_simulator(speed=600)
+    app = VectrosUsageApp(settings_for(sim.base_url, interval=0.01))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.polls >= 20)
+        before = len(os.listdir("/proc/self/fd"))
+        await until(pilot, lambda: app.polls >= 300, timeout=60)
+        assert len(os.listdir("/proc/self/fd")) == before

@@ -178,6 +178,12 @@ def test_debug_log_shows_requests_but_never_the_token(simulator: Simulator, tmp_
     assert "Authorization: Bearer ‹redacted›" in text
     assert "200 in " in text  # the answer, with its timing
     assert token not in text and token not in done.stdout + done.stderr
+    as_json = run(
+        "snapshot",
+        "--json",
+        env={"VECTROS_BASE_URL": simulator.base_url, "VECTROS_TOKEN": token},
+    )
+    assert as_json.returncode == 0 and token not in as_json.stdout + as_json.stderr
     assert stat.S_IMODE(log.stat().st_mode) == 0o600  # a log is nobody else's business
     refused = run(
         "snapshot",

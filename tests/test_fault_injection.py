@@ -47,7 +47,9 @@ class FaultServer:
             simulated = {SIMULATOR_HEADER: "steady frozen"}
             return json_reply(200, json.dumps(self.report()).encode(), **simulated)
         if mode == "500":
-            return json_reply(500, b'{"error":{"code":"internal","message":"try later"}}')
+            said = "try [bold]later[/] [@click=app.quit]now[/]\x1b[2J\x1b]0;pwned\x07"
+            body = {"error": {"code": "internal", "message": said}}
+            return json_reply(500, json.dumps(body).encode())
         if mode == "429":
             return json_reply(429, b"{}", **{"Retry-After": "1"})
         if mode == "401":
@@ -102,7 +104,8 @@ async def test_every_fault_in_a_row_then_healthy_again() -> None:
     faults = FaultServer()
     # (mode, what the notice must say, the header's state word)
     steps = [
-        ("500", "server trouble (500) — the server said: try later", "stale"),
+        # The server's own words, markup and escapes included, shown as plain text.
+        ("500", "the server said: try [bold]later[/] [@click=app.quit]now[/]", "stale"),
         ("429", "throttled by the gateway (429) (the server asked for 1 s)", "stale"),
         ("not-json", "the server sent a bad report", "stale"),
         ("truncated", "the server sent a bad report", "stale"),
@@ -139,6 +142,7 @@ async def test_every_fault_in_a_row_then_healthy_again() -> None:
                 assert "old" in header(app)  # the age of what is still shown
                 assert "retrying in" in notice(app) or "retrying now" in notice(app)
                 assert shown(app, CreditsPanel) == before, mode  # last good figures kept
+                assert "\x1b" not in notice(app) and "\x07" not in notice(app)
                 # Healthy again, with the clock moved on: live, new figures, no notice.
                 if mode == "refused":
                     faults.server.listen_again()
