@@ -234,3 +234,17 @@ async def test_hundreds_of_polls_leave_no_descriptor_open(
         before = len(os.listdir("/proc/self/fd"))
         await until(pilot, lambda: app.polls >= 300, timeout=60)
         assert len(os.listdir("/proc/self/fd")) == before
+
+
+async def test_an_answer_landing_while_the_screen_closes_is_dropped(simulator: Simulator) -> None:
+    # At quit, widgets go before the poll worker's last message is handled.
+    app = VectrosUsageApp(settings_for(simulator.base_url))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.settled)
+        await app.query_one(StatusHeader).remove()
+        await app.query_one(NoticeBar).remove()
+        polls = app.polls
+        await pilot.press("r")
+        await until(pilot, lambda: app.polls > polls)
+        await pilot.pause(1.1)  # the freshness timer fires too
+        assert app.is_running and app.return_code is None

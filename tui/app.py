@@ -14,6 +14,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.widgets import Footer, Tab, Tabs
 
@@ -155,11 +156,15 @@ class VectrosUsageApp(App[int]):
 
     @on(ReportReceived)
     def _on_report(self, message: ReportReceived) -> None:
+        with contextlib.suppress(NoMatches):  # an answer landing while the app closes
+            self._take_report(message)
+
+    def _take_report(self, message: ReportReceived) -> None:
         new = message.fetched.report
         if self.report is not None and new.period.key < self.report.period.key:
             # Periods only move forward: a report for an earlier month is the server
             # confused (or a cache), not news. Keep what we have and say so.
-            self._on_failure(
+            self._take_failure(
                 PollFailed(
                     UsageError(
                         "bad_report",
@@ -194,6 +199,10 @@ class VectrosUsageApp(App[int]):
 
     @on(PollFailed)
     def _on_failure(self, message: PollFailed) -> None:
+        with contextlib.suppress(NoMatches):  # a failure landing while the app closes
+            self._take_failure(message)
+
+    def _take_failure(self, message: PollFailed) -> None:
         self._error = message.error
         self._retry_at = self._clock() + message.retry_in
         if self.report is None:
@@ -223,6 +232,10 @@ class VectrosUsageApp(App[int]):
         self.query_one(ChartSlot).show(report, self.scope, self.metric)
 
     def _tick(self) -> None:
+        with contextlib.suppress(NoMatches):  # the timer firing while the app closes
+            self._show_freshness()
+
+    def _show_freshness(self) -> None:
         freshness = describe(
             now=self._clock(),
             last_success=self._last_success,
