@@ -1,0 +1,161 @@
+"""Rates, runways and the budgets' rules: properties over generated poll series."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from tui.rates import (
+    LONG_WINDOW,
+    SHORT_WINDOW,
+    Sample,
+    allowance_runway,
+    balance_runway,
+    events_between,
+    rate,
+    spent,
+    used,
+)
+
+T0 = 1_796_300_000.0  # an instant in December 2026
+DEC = (2026, 12)
+GAP = 60.0
+
+steps = st.lists(
+    st.tuples(st.integers(min_value=1, max_value=30), st.integers(min_value=-50, max_value=500)),
+    min_size=1,
+    max_size=60,
+)
+
+
+def series(moves: list[tuple[int, int]], *, start: int = 1000, period=DEC) -> list[Sample]:
+    """Samples every `dt` seconds whose figure moves by `d` (negative: a correction)."""
+    out, at, value = [], T0, start
+    for dt, d in moves:
+        at += dt
+        value = max(0, value + d)
+        out.append(Sample(at, at, period, value, value // 10))
+    return out
+
+
+@given(steps)
+def test_a_rate_is_never_negative(moves: list[tuple[int, int]]) -> None:
+    for window in (SHORT_WINDOW, LONG_WINDOW):
+        for value in (used, spent):
+            r = rate(series(moves), value, window=window, gap=GAP)
+            assert r.per_minute is None or r.per_minute >= 0
+
+
+@given(st.integers(min_value=1, max_value=10_000), st.integers(min_value=3, max_value=40))
+def test_a_steady_climb_gives_its_exact_rate(per_poll: int, polls: int) -> None:
+    samples = series([(15, per_poll)] * polls)
+    r = rate(samples, used, window=LONG_WINDOW, gap=GAP, min_span=15)
+    assert r.per_minute == Fraction(per_poll * 60, 15)
+
+
+def test_two_polls_a_second_apart_are_warming_up_not_a_figure() -> None:
+    samples = series([(1, 5000), (1, 5000)])
+    assert rate(samples, used, window=SHORT_WINDOW, gap=GAP).warming_up
+    # Three polls but only 2 s of data: still warming up, for both windows.
+    samples = series([(1, 5000)] * 3)
+    assert rate(samples, used, window=SHORT_WINDOW, gap=GAP).warming_up
+    assert rate(samples, used, window=LONG_WINDOW, gap=GAP).warming_up
+
+
+@given(st.integers(min_value=1, max_value=500), st.integers(min_value=120, max_value=86_400))
+def test_after_a_gap_the_window_restarts(per_poll: int, gap_seconds: int) -> None:
+    before = series([(10, per_poll)] * 30)
+    # A suspended laptop: the figure jumped while nobody polled. Not averaged in.
+    resumed_at = before[-1].at + gap_seconds
+    jump = before[-1].used_milli + 10**6
+    after = [
+        Sample(resumed_at + 10 * i, resumed_at + 10 * i, DEC, jump + i * per_poll, None)
+        for i in range(30)
+    ]
+    r = rate(before + after, used, window=LONG_WINDOW, gap=GAP, min_span=60)
+    assert r.per_minute == Fraction(per_poll * 6)
+    assert r.since is not None and r.since >= resumed_at
+
+
+@given(st.integers(min_value=1, max_value=500))
+def test_a_rollover_starts_a_new_series_without_a_negative_spike(per_poll: int) -> None:
+    december = series([(10, per_poll)] * 30, start=40_000_000)
+    at = december[-1].at
+    january = [
+        Sample(at + 10 * (i + 1), at + 10 * (i + 1), (2027, 1), i * per_poll, i) for i in range(30)
+    ]
+    r = rate(december + january, used, window=LONG_WINDOW, gap=GAP, min_span=60)
+    assert r.per_minute == Fraction(per_poll * 6)
+    events = events_between(december[-1], january[0])
+    assert [e.kind for e in events] == ["rollover"]
+    assert events[0].detail == "2027-01"
+
+
+def test_a_correction_is_an_event_and_not_negative_spend() -> None:
+    a = Sample(T0, T0, DEC, 5000, 700, balance_cents=10_000)
+    b = Sample(T0 + 10, T0 + 10, DEC, 4200, 650, balance_cents=10_000)
+    kinds = {(e.kind, e.axis, e.amount) for e in events_between(a, b)}
+    assert kinds == {("correction", "credits", 800), ("correction", "inference", 50)}
+    samples = [a, b, *series([(30, 10)] * 5, start=4200)]
+    last = samples[-1]
+    # Measured from the corrected figure on, never across the drop.
+    expected = Fraction(last.used_milli - b.used_milli) * 60 / Fraction(last.at - b.at)
+    assert rate(samples, used, window=SHORT_WINDOW, gap=GAP).per_minute == expected > 0
+
+
+@given(
+    st.integers(min_value=0, max_value=10**7),
+    st.integers(min_value=0, max_value=10**5),
+    st.integers(min_value=1, max_value=10**7),
+)
+def test_a_top_up_is_what_was_put_in_and_never_changes_spend(
+    balance: int, spend: int, top_up: int
+) -> None:
+    a = Sample(T0, T0, DEC, 0, 1000, balance_cents=balance)
+    b = Sample(T0 + 60, T0 + 60, DEC, 0, 1000 + spend, balance_cents=balance - spend + top_up)
+    assume(b.balance_cents is not None and b.balance_cents > balance)
+    events = events_between(a, b)
+    assert [(e.kind, e.amount) for e in events] == [("top-up", top_up)]
+    # Spend is measured on spent_cents, which a top-up does not touch.
+    flat = [Sample(T0 + 60 * i, T0 + 60 * i, DEC, 0, 1000 + spend * i) for i in range(6)]
+    topped = [
+        Sample(s.at, s.wall, s.period, 0, s.spent_cents, balance_cents=top_up * (i >= 3))
+        for i, s in enumerate(flat)
+    ]
+    assert rate(flat, spent, window=SHORT_WINDOW, gap=120) == rate(
+        topped, spent, window=SHORT_WINDOW, gap=120
+    )
+
+
+NOW = datetime(2026, 12, 3, 10, 30, tzinfo=UTC)
+RESET = datetime(2027, 1, 1, tzinfo=UTC)
+
+
+@given(
+    st.integers(min_value=1, max_value=10**9),
+    st.fractions(min_value=Fraction(1, 1000), max_value=10**6),
+    st.fractions(min_value=Fraction(1, 1000), max_value=10**6),
+)
+def test_runway_is_monotone_in_rate(left: int, r1: Fraction, r2: Fraction) -> None:
+    slow, fast = sorted((r1, r2))
+    a, b = balance_runway(left, slow, NOW), balance_runway(left, fast, NOW)
+    far = NOW + timedelta(days=367)
+    assert (a.at or far) >= (b.at or far)
+    x, y = allowance_runway(left, slow, NOW, RESET), allowance_runway(left, fast, NOW, RESET)
+    when = {"at": lambda r: r.at, "after_reset": lambda r: RESET + timedelta(days=1)}
+    assert when[x.kind](x) >= when[y.kind](y)
+
+
+def test_runway_words_for_the_edges() -> None:
+    assert allowance_runway(None, Fraction(5), NOW, RESET).kind == "unknown"
+    assert allowance_runway(0, Fraction(5), NOW, RESET).kind == "exhausted"
+    assert allowance_runway(100, None, NOW, RESET).kind == "unknown"
+    assert allowance_runway(100, Fraction(0), NOW, RESET).kind == "after_reset"
+    soon = allowance_runway(600, Fraction(10), NOW, RESET)
+    assert soon.kind == "at" and soon.at == NOW + timedelta(hours=1)
+    assert balance_runway(-5, Fraction(3), NOW).kind == "exhausted"
+    assert balance_runway(500, Fraction(0), NOW).kind == "no_spend"
+    assert balance_runway(500, Fraction(100), NOW).minutes == 5

@@ -1,0 +1,201 @@
+"""Burn rates, runways and the two budgets' rules. Pure: no Textual, no clock, no I/O.
+
+A report is a point-in-time total; a rate needs several of them over enough time. The
+allowance's figure (milli-credits used) climbs within a UTC month and restarts at the
+next; the inference spend (cents spent this period) climbs too, while the balance only
+falls, except when it is topped up out of band. So a rate is measured over the newest
+*run* of samples: same period, never decreasing, no gap in polling. A rollover, a
+correction (a figure that went down) or a gap (a suspended laptop, a network outage)
+starts a new run instead of being averaged into a wild or negative figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from fractions import Fraction
+from typing import Literal
+
+SHORT_WINDOW = 5 * 60.0  # seconds of server time
+LONG_WINDOW = 60 * 60.0
+# Before a window has this much data it says "warming up", not a figure.
+MIN_SPAN = {SHORT_WINDOW: 60.0, LONG_WINDOW: 10 * 60.0}
+MIN_SAMPLES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One poll's figures for one environment (or the total)."""
+
+    at: float  # server time (the report's generatedAt, else arrival), Unix seconds
+    wall: float  # when it arrived here, Unix seconds: gaps in polling are measured on it
+    period: tuple[int, int]
+    used_milli: int  # this period's credits so far
+    spent_cents: int | None  # this period's inference spend so far, when reported
+    balance_cents: int | None = None  # account-wide; only on the total's samples
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    per_minute: Fraction | None  # None: not enough data yet ("warming up")
+    since: float | None = None  # server time the measured stretch starts
+    span: float = 0.0  # seconds of server time measured
+
+    @property
+    def warming_up(self) -> bool:
+        return self.per_minute is None
+
+
+WARMING_UP = Rate(None)
+
+
+def newest_run(
+    samples: Sequence[Sample], value: Callable[[Sample], int | None], gap: float
+) -> Sequence[Sample]:
+    """The newest stretch of samples the figure can be measured over (see the module)."""
+    end = len(samples)
+    start = end - 1
+    while start > 0:
+        before, after = samples[start - 1], samples[start]
+        a, b = value(before), value(after)
+        if (
+            a is None
+            or b is None
+            or before.period != after.period
+            or b < a
+            or after.wall - before.wall > gap
+            or after.at < before.at
+        ):
+            break
+        start -= 1
+    if start < 0 or value(samples[start]) is None:
+        return samples[end:]
+    return samples[start:end]
+
+
+def rate(
+    samples: Sequence[Sample],
+    value: Callable[[Sample], int | None],
+    *,
+    window: float,
+    gap: float,
+    min_span: float | None = None,
+) -> Rate:
+    """Per minute of server time, over the last ``window`` seconds of the newest run."""
+    run = newest_run(samples, value, gap)
+    if not run:
+        return WARMING_UP
+    last = run[-1]
+    inside = [s for s in run if s.at >= last.at - window]
+    if len(inside) < MIN_SAMPLES:
+        return WARMING_UP
+    first = inside[0]
+    span = last.at - first.at
+    needed = MIN_SPAN.get(window, window / 5) if min_span is None else min_span
+    if span < needed or span <= 0:
+        return WARMING_UP
+    a, b = value(first), value(last)
+    if a is None or b is None:  # cannot happen: a run has values throughout
+        return WARMING_UP
+    return Rate(Fraction(b - a) * 60 / Fraction(span), since=first.at, span=span)
+
+
+def used(sample: Sample) -> int | None:
+    return sample.used_milli
+
+
+def spent(sample: Sample) -> int | None:
+    return sample.spent_cents
+
+
+# ---------------------------------------------------------------------------- runway
+
+RunwayKind = Literal["unknown", "exhausted", "at", "after_reset", "no_spend", "far"]
+FAR = Fraction(366 * 24 * 60)  # minutes: beyond a year, a date is noise (and may overflow)
+
+
+@dataclass(frozen=True, slots=True)
+class Runway:
+    kind: RunwayKind
+    at: datetime | None = None  # when it runs out ("at"), or the reset ("after_reset")
+    minutes: Fraction | None = None  # from now, for "at"
+
+
+def allowance_runway(
+    left_milli: int | None, per_minute: Fraction | None, now: datetime, reset: datetime
+) -> Runway:
+    """When the monthly allowance runs out at this rate, or that it lasts to the reset."""
+    if left_milli is None:
+        return Runway("unknown")
+    if left_milli <= 0:
+        return Runway("exhausted")
+    if per_minute is None:
+        return Runway("unknown")
+    if per_minute <= 0:
+        return Runway("after_reset", at=reset)
+    minutes = Fraction(left_milli) / per_minute
+    if minutes * 60 >= Fraction(int((reset - now).total_seconds() * 1000), 1000):
+        return Runway("after_reset", at=reset)
+    return Runway("at", at=now + timedelta(minutes=float(minutes)), minutes=minutes)
+
+
+def balance_runway(balance_cents: int, per_minute: Fraction | None, now: datetime) -> Runway:
+    """When the pre-paid balance runs out at this rate (it does not reset)."""
+    if balance_cents <= 0:
+        return Runway("exhausted")
+    if per_minute is None:
+        return Runway("unknown")
+    if per_minute <= 0:
+        return Runway("no_spend")
+    minutes = Fraction(balance_cents) / per_minute
+    if minutes > FAR:
+        return Runway("far")
+    return Runway("at", at=now + timedelta(minutes=float(minutes)), minutes=minutes)
+
+
+# ---------------------------------------------------------------------------- events
+
+EventKind = Literal["top-up", "rollover", "correction"]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    kind: EventKind
+    at: float  # server time
+    axis: Literal["credits", "inference", "period"]
+    amount: int = 0  # cents for a top-up; the size of a correction (milli or cents)
+    detail: str = ""
+
+
+def events_between(before: Sample, after: Sample) -> list[Event]:
+    """What happened between two polls of the total, by the two budgets' rules."""
+    if after.period != before.period:
+        label = f"{after.period[0]}-{after.period[1]:02d}"
+        return [Event("rollover", after.at, "period", detail=label)]
+    found: list[Event] = []
+    if after.used_milli < before.used_milli:
+        found.append(Event("correction", after.at, "credits", before.used_milli - after.used_milli))
+    if (
+        before.spent_cents is not None
+        and after.spent_cents is not None
+        and after.spent_cents < before.spent_cents
+    ):
+        found.append(
+            Event("correction", after.at, "inference", before.spent_cents - after.spent_cents)
+        )
+    if (
+        before.balance_cents is not None
+        and after.balance_cents is not None
+        and after.balance_cents > before.balance_cents
+    ):
+        # The balance only falls, but for money put in: what it gained, plus what was
+        # spent meanwhile, is the top-up. (A rise is required: a balance that lags the
+        # spend figure by a cent is not a top-up.)
+        spend = 0
+        if before.spent_cents is not None and after.spent_cents is not None:
+            spend = max(0, after.spent_cents - before.spent_cents)
+        added = after.balance_cents - before.balance_cents + spend
+        if added > 0:
+            found.append(Event("top-up", after.at, "inference", added))
+    return found
