@@ -1,0 +1,141 @@
+"""The history store on real SQLite files in tmp dirs, including two writers at once."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tui.history import FULL_FOR, MINUTES_FOR, SCHEMA_VERSION, History, HistoryError
+from tui.rates import Sample
+
+T0 = 1_796_300_000.0
+DEC = (2026, 12)
+BASE = "https://api.vectros.example"
+
+
+def poll(at: float, used: int = 0, balance: int = 50_000, spent: int = 0) -> dict[str, Sample]:
+    total = Sample(at, at, DEC, used, spent, balance)
+    return {
+        "total": total,
+        "live": Sample(at, at, DEC, used // 2, spent // 2),
+        "test": Sample(at, at, DEC, used - used // 2, spent - spent // 2),
+    }
+
+
+def test_polls_survive_a_restart_and_series_never_mix(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    store = History(path, BASE, "acct_1")
+    for i in range(5):
+        store.record(poll(T0 + 10 * i, used=1000 * i))
+    store.close()
+    again = History(path, BASE, "acct_1")
+    assert [s.used_milli for s in again.samples("total", since=None)] == [0, 1000, 2000, 3000, 4000]
+    assert again.latest("live") == Sample(T0 + 40, T0 + 40, DEC, 2000, 0)
+    # Another account, or the same account through another base URL: its own series.
+    assert History(path, BASE, "acct_2").latest("total") is None
+    assert History(path, "http://127.0.0.1:8787", "acct_1").latest("total") is None
+
+
+def test_a_top_up_is_recorded_as_an_event_and_kept(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    store = History(path, BASE, "acct_1")
+    store.record(poll(T0, balance=1_000, spent=100))
+    events = store.record(poll(T0 + 60, balance=51_000 - 20, spent=120))
+    assert [(e.kind, e.amount) for e in events] == [("top-up", 50_000)]
+    store.close()
+    assert [(e.kind, e.amount) for e in History(path, BASE, "acct_1").events()] == [
+        ("top-up", 50_000)
+    ]
+
+
+def test_no_history_keeps_nothing_on_disk(tmp_path: Path) -> None:
+    store = History(None, BASE, "acct_1")
+    store.record(poll(T0))
+    assert store.count() == 3
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_retention_policy_holds(tmp_path: Path) -> None:
+    now = T0 + 60 * 86_400
+    store = History(tmp_path / "h.sqlite3", BASE, "acct_1")
+    recent = [now - 3600 + 5 * i for i in range(50)]  # within 48 h: all kept
+    days_ago = [now - 3 * 86_400 + 5 * i for i in range(240)]  # 20 minutes' worth
+    month_ago = [now - 40 * 86_400 + 20 * i for i in range(540)]  # 3 hours' worth
+    for at in month_ago + days_ago + recent:
+        store.record(poll(at))
+    store.compact(now)
+    kept = [s.at for s in store.samples("total", since=None)]
+    assert [a for a in kept if a >= now - FULL_FOR] == recent
+    middle = [a for a in kept if now - MINUTES_FOR <= a < now - FULL_FOR]
+    assert len(middle) == len({int(a // 60) for a in days_ago}) < 25  # one a minute
+    old = [a for a in kept if a < now - MINUTES_FOR]
+    assert len(old) == len({int(a // 3600) for a in month_ago}) < 6  # one an hour
+    assert old[-1] == month_ago[-1]  # the last of each bucket is the one kept
+    # Every scope follows the same policy.
+    assert len(store.samples("live", since=None)) == len(kept)
+
+
+def test_schema_is_versioned_and_a_newer_file_is_refused_not_damaged(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    History(path, BASE, "acct_1").close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(HistoryError, match="written by a newer vectros-usage"):
+        History(path, BASE, "acct_1")
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+
+
+def test_an_old_file_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None:
+    # A file from before any schema (user_version 0, unrelated table): migrated in place.
+    path = tmp_path / "h.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE notes (text TEXT)")
+        db.execute("INSERT INTO notes VALUES ('kept')")
+    store = History(path, BASE, "acct_1")
+    store.record(poll(T0))
+    store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT text FROM notes").fetchall() == [("kept",)]
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_broken_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(HistoryError, match="cannot use the history file"):
+        History(path, BASE, "acct_1")
+
+
+WRITER = """
+import sys
+from tui.history import History
+from tui.rates import Sample
+path, parity = sys.argv[1], int(sys.argv[2])
+store = History(__import__("pathlib").Path(path), "https://api.vectros.example", "acct_1")
+for i in range(300):
+    at = 1_796_300_000.0 + 2 * i + parity
+    s = Sample(at, at, (2026, 12), i, i, 1000)
+    store.record({"total": s, "live": s, "test": s})
+store.close()
+"""
+
+
+def test_two_monitors_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    History(path, BASE, "acct_1").close()  # created once, as the first monitor would
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(parity)])
+        for parity in (0, 1)
+    ]
+    assert [w.wait(120) for w in writers] == [0, 0]
+    store = History(path, BASE, "acct_1")
+    assert store.count() == 2 * 300 * 3
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

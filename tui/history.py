@@ -1,0 +1,239 @@
+"""Recorded polls in SQLite, so rates and events survive a restart. No Textual here.
+
+One file in the user's state directory (platformdirs; ``VECTROS_USAGE_STATE_DIR``
+overrides it), WAL mode so several monitors on one box can write at once. Each
+series is keyed by base URL + account id: a demo, a staging API and production never
+mix. What is kept (``compact``):
+
+* every poll for 48 hours;
+* then the last poll of each minute, for 30 days;
+* then the last poll of each hour, for as long as the file lives.
+
+The token is never written: rows hold figures, times and the base URL only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from tui.rates import Event, Sample, events_between
+
+ENV_STATE_DIR = "VECTROS_USAGE_STATE_DIR"
+FILE_NAME = "history.sqlite3"
+FULL_FOR = 48 * 3600.0
+MINUTES_FOR = 30 * 24 * 3600.0
+COMPACT_EVERY = 3600.0  # seconds between compactions by one monitor
+
+SCOPES = ("total", "live", "test")
+
+# Each entry moves the schema from version i to i + 1 (``PRAGMA user_version``).
+MIGRATIONS: Sequence[str] = (
+    """
+    CREATE TABLE series (
+        id INTEGER PRIMARY KEY,
+        base_url TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        UNIQUE (base_url, account_id)
+    );
+    CREATE TABLE polls (
+        series_id INTEGER NOT NULL REFERENCES series (id),
+        scope TEXT NOT NULL,
+        at REAL NOT NULL,
+        wall REAL NOT NULL,
+        year INTEGER NOT NULL,
+        month INTEGER NOT NULL,
+        used_milli INTEGER NOT NULL,
+        spent_cents INTEGER,
+        balance_cents INTEGER,
+        PRIMARY KEY (series_id, scope, at)
+    ) WITHOUT ROWID;
+    CREATE TABLE events (
+        series_id INTEGER NOT NULL REFERENCES series (id),
+        at REAL NOT NULL,
+        kind TEXT NOT NULL,
+        axis TEXT NOT NULL,
+        amount INTEGER NOT NULL,
+        detail TEXT NOT NULL,
+        PRIMARY KEY (series_id, at, kind, axis)
+    ) WITHOUT ROWID;
+    CREATE TABLE marks (
+        series_id INTEGER NOT NULL REFERENCES series (id),
+        at REAL NOT NULL,
+        name TEXT NOT NULL,
+        PRIMARY KEY (series_id, at)
+    ) WITHOUT ROWID;
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class HistoryError(Exception):
+    """The history file cannot be used (a newer schema, a broken file): said, not raised."""
+
+
+def state_dir() -> Path:
+    override = os.environ.get(ENV_STATE_DIR)
+    if override:
+        return Path(override)
+    from platformdirs import user_state_dir
+
+    return Path(user_state_dir("vectros-usage", appauthor=False))
+
+
+def default_path() -> Path:
+    return state_dir() / FILE_NAME
+
+
+class History:
+    """The store. ``path=None`` keeps everything in memory (``--no-history``)."""
+
+    def __init__(self, path: Path | None, base_url: str, account_id: str) -> None:
+        self.path = path
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        target = ":memory:" if path is None else str(path)
+        try:
+            self._db = sqlite3.connect(target, timeout=10, isolation_level=None)
+            self._db.execute("PRAGMA busy_timeout = 10000")
+            if path is not None:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute("PRAGMA synchronous = NORMAL")
+                with contextlib.suppress(OSError):
+                    os.chmod(path, 0o600)
+            migrate(self._db)
+            self._series = self._series_id(base_url, account_id)
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(f"cannot use the history file {target}: {exc}") from None
+        self._last_compaction = 0.0
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        # BEGIN IMMEDIATE takes the write lock up front: two monitors queue (for up to
+        # busy_timeout) instead of one failing half-way through.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _series_id(self, base_url: str, account_id: str) -> int:
+        with self._write() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO series (base_url, account_id) VALUES (?, ?)",
+                (base_url, account_id),
+            )
+            row = db.execute(
+                "SELECT id FROM series WHERE base_url = ? AND account_id = ?",
+                (base_url, account_id),
+            ).fetchone()
+        return int(row[0])
+
+    def record(self, samples: dict[str, Sample]) -> list[Event]:
+        """Store one poll; returns the events it shows against the previous one."""
+        total = samples["total"]
+        previous = self.latest("total")
+        events = events_between(previous, total) if previous is not None else []
+        with self._write() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO polls VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        self._series,
+                        scope,
+                        s.at,
+                        s.wall,
+                        s.period[0],
+                        s.period[1],
+                        s.used_milli,
+                        s.spent_cents,
+                        s.balance_cents,
+                    )
+                    for scope, s in samples.items()
+                ],
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?)",
+                [(self._series, e.at, e.kind, e.axis, e.amount, e.detail) for e in events],
+            )
+        if time.monotonic() - self._last_compaction > COMPACT_EVERY:
+            self.compact(now=total.at)
+        return events
+
+    def latest(self, scope: str) -> Sample | None:
+        rows = self.samples(scope, since=None, limit=1)
+        return rows[-1] if rows else None
+
+    def samples(self, scope: str, since: float | None, limit: int | None = None) -> list[Sample]:
+        """Oldest first; ``since`` in server time."""
+        query = (
+            "SELECT at, wall, year, month, used_milli, spent_cents, balance_cents FROM polls "
+            "WHERE series_id = ? AND scope = ? AND at >= ? ORDER BY at DESC"
+        )
+        params: tuple[object, ...] = (self._series, scope, -1.0 if since is None else since)
+        if limit is not None:
+            query += " LIMIT ?"
+            params += (limit,)
+        rows = self._db.execute(query, params).fetchall()
+        return [Sample(r[0], r[1], (r[2], r[3]), r[4], r[5], r[6]) for r in reversed(rows)]
+
+    def events(self, since: float | None = None) -> list[Event]:
+        rows = self._db.execute(
+            "SELECT at, kind, axis, amount, detail FROM events "
+            "WHERE series_id = ? AND at >= ? ORDER BY at",
+            (self._series, -1.0 if since is None else since),
+        ).fetchall()
+        return [Event(r[1], r[0], r[2], r[3], r[4]) for r in rows]
+
+    def count(self) -> int:
+        row = self._db.execute(
+            "SELECT count(*) FROM polls WHERE series_id = ?", (self._series,)
+        ).fetchone()
+        return int(row[0])
+
+    def compact(self, now: float) -> None:
+        """Apply the retention policy (see the module) to every series in the file."""
+        self._last_compaction = time.monotonic()
+        with self._write() as db:
+            for bucket, older_than in ((60, now - FULL_FOR), (3600, now - MINUTES_FOR)):
+                # Keep the last poll of each bucket, per series and scope.
+                db.execute(
+                    """
+                    DELETE FROM polls
+                    WHERE at < :cut AND (series_id, scope, at) NOT IN (
+                        SELECT series_id, scope, max(at) FROM polls WHERE at < :cut
+                        GROUP BY series_id, scope, CAST(at / :bucket AS INTEGER)
+                    )
+                    """,
+                    {"cut": older_than, "bucket": bucket},
+                )
+
+
+def migrate(db: sqlite3.Connection) -> None:
+    """Bring the file's schema up to date, one numbered step at a time."""
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise sqlite3.DatabaseError(
+            f"it was written by a newer vectros-usage (schema {version}; this one knows "
+            f"up to {SCHEMA_VERSION})"
+        )
+    for step in range(version, SCHEMA_VERSION):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in MIGRATIONS[step].split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {step + 1}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
