@@ -22,6 +22,14 @@ def example(name: str) -> dict[str, Any]:
     return data
 
 
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test (and every subprocess it starts) records history in its own tmp dir."""
+    path = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("VECTROS_USAGE_STATE_DIR", str(path))
+    return path
+
+
 @pytest.fixture
 def make_simulator() -> Iterator[Callable[..., Simulator]]:
     started: list[Simulator] = []

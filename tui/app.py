@@ -19,12 +19,15 @@ from textual.reactive import reactive
 from textual.widgets import Footer, Tab, Tabs
 
 from tui.backoff import Backoff
-from tui.client import UsageClient, UsageError
+from tui.client import Fetched, UsageClient, UsageError
 from tui.config import Settings
 from tui.format import duration
 from tui.freshness import describe
+from tui.history import History, HistoryError, default_path
 from tui.messages import PollFailed, ReportReceived
+from tui.rates import LONG_WINDOW
 from tui.report import SCOPES, Scope, UsageReport
+from tui.trend import NO_TREND, Trend, build_trend, sample_of
 from tui.widgets.chart_slot import ChartSlot, Metric
 from tui.widgets.credits import CreditsPanel
 from tui.widgets.inference import InferencePanel
@@ -76,6 +79,10 @@ class VectrosUsageApp(App[int]):
         self._wake = asyncio.Event()
         self._simulated: str | None = None
         self._draw_error: str | None = None
+        self._history: History | None = None
+        self._history_key: tuple[str, str] | None = None
+        self._history_problem: str | None = None
+        self._trend: Trend = NO_TREND
 
     # ------------------------------------------------------------------ layout
 
@@ -185,7 +192,49 @@ class VectrosUsageApp(App[int]):
         self._last_success = self._clock()
         self._error = None
         self._retry_at = None
+        self._record(message.fetched)
         self._apply()
+
+    # ------------------------------------------------------------------ history
+
+    def _store(self, report: UsageReport) -> History:
+        """The history for this base URL and account (opened on its first report)."""
+        key = (self.settings.base_url, report.account.id or "")
+        if self._history is None or key != self._history_key:
+            if self._history is not None:
+                self._history.close()
+            # The demo's figures are made up: they live in memory and die with it.
+            keep = self.settings.history and not self.settings.demo
+            try:
+                self._history = History(default_path() if keep else None, *key)
+            except (HistoryError, OSError) as exc:
+                self._history_problem = f"history is off for this run: {exc}"
+                self._history = History(None, *key)
+            self._history_key = key
+        return self._history
+
+    def _record(self, fetched: Fetched) -> None:
+        report = fetched.report
+        try:
+            store = self._store(report)
+            received = fetched.received_at
+            store.record({scope: sample_of(report, scope, received) for scope in SCOPES})
+        except Exception as exc:  # a full disk or a locked file must not stop the monitor
+            self._history_problem = f"could not record this poll: {exc!r:.160}"
+            log.exception("recording failed")
+
+    def _build_trend(self, report: UsageReport, now: datetime) -> Trend:
+        store = self._history
+        if store is None:
+            return NO_TREND
+        at = sample_of(report, "total", now).at
+        since = at - LONG_WINDOW - 60
+        samples = store.samples(self.scope, since=since)
+        total = samples if self.scope == "total" else store.samples("total", since=since)
+        events = store.events(since=report.period.start.timestamp())
+        return build_trend(
+            report, self.scope, samples, total, events, interval=self.settings.interval, now=now
+        )
 
     def _apply(self) -> None:
         """Show the report; a bug in drawing it is an error state, not a dead monitor."""
@@ -227,8 +276,9 @@ class VectrosUsageApp(App[int]):
             return
         self.query_one(StatusHeader).show_report(report)
         now = self._server_now()
-        self.query_one(CreditsPanel).show((report, self.scope, now))
-        self.query_one(InferencePanel).show((report, self.scope, now))
+        self._trend = trend = self._build_trend(report, now)
+        self.query_one(CreditsPanel).show((report, self.scope, now, trend))
+        self.query_one(InferencePanel).show((report, self.scope, now, trend))
         self.query_one(ChartSlot).show(report, self.scope, self.metric)
 
     def _tick(self) -> None:
@@ -247,6 +297,16 @@ class VectrosUsageApp(App[int]):
         lines = [freshness.detail] if freshness.detail else []
         if self._draw_error:
             lines.append(f"✖ {self._draw_error}; polling goes on")
+        if self._history_problem:
+            lines.append(f"⚠ {self._history_problem}")
+        rollover = self._trend.rollover
+        if rollover is not None and self.report is not None:
+            since = self._server_now().timestamp() - rollover.at
+            if since < 3600:  # for an hour after it, say why the credits fell to zero
+                lines.append(
+                    f"⟳ a new period began {duration(since)} ago: {self.report.period.label} "
+                    "(credits start again from 0; the balance carries on)"
+                )
         if self.report is not None:
             lines += [f"⚠ {w}" for w in self.report.warnings]
             lines += self._clock_skew()

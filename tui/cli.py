@@ -161,6 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help=f"seconds between polls, at least 1 (default: {DEFAULT_INTERVAL:g})",
     )
+    parser.add_argument(
+        "--no-history",
+        action="store_true",
+        help="keep polls in memory only (default: recorded in the state directory, "
+        "$VECTROS_USAGE_STATE_DIR to move it)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     snap = sub.add_parser("snapshot", help="print the current report once and exit")
@@ -201,6 +207,7 @@ def _settings(args: argparse.Namespace) -> Iterator[Settings]:
             allow_insecure=args.allow_insecure,
             ca_bundle=getattr(args, "ca_bundle", None),
             debug_log=getattr(args, "debug", None),
+            history=not getattr(args, "no_history", False),
         )
         return
     from tui.simulator import DEMO_TOKEN, Simulator

@@ -36,6 +36,7 @@ class Settings:
     demo_label: str = ""  # e.g. "DEMO · load-test ×60", shown in the header
     ca_bundle: str | None = None  # CA file or directory for https (else certifi's)
     debug_log: str | None = None  # --debug FILE
+    history: bool = True  # record polls in the state dir (False: --no-history)
 
 
 def is_loopback(host: str) -> bool:
@@ -96,6 +97,7 @@ def resolve(
     allow_insecure: bool = False,
     ca_bundle: str | None = None,
     debug_log: str | None = None,
+    history: bool = True,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
     env = os.environ if environ is None else environ
@@ -116,6 +118,7 @@ def resolve(
         interval=check_interval(interval),
         ca_bundle=check_ca_bundle(ca_bundle, env),
         debug_log=debug_log,
+        history=history,
     )
 
 

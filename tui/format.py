@@ -5,7 +5,10 @@ Also the one place server text is made safe for a terminal (`safe_text`).
 
 from __future__ import annotations
 
+import math
 import re
+from datetime import datetime
+from fractions import Fraction
 
 _CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£"}
 
@@ -83,3 +86,18 @@ def duration(seconds: float) -> str:
         return f"{hours} h {minutes:02d} min"
     days, hours = divmod(hours, 24)
     return f"{days} d {hours} h"
+
+
+def milli_rate(per_minute: Fraction) -> str:
+    """Milli-credits per minute, rounded down to the milli-credit: '12.345 credits/min'."""
+    return f"{milli(math.floor(per_minute))} credits/min"
+
+
+def cents_rate(per_minute: Fraction) -> str:
+    """Cents per minute to a tenth of a cent, rounded down: '3.2 ¢/min'."""
+    tenths = math.floor(per_minute * 10)
+    return f"{tenths // 10:,}.{tenths % 10} ¢/min"
+
+
+def utc_when(moment: datetime) -> str:
+    return f"{moment:%b} {moment.day} {moment:%H:%M} UTC"

@@ -122,6 +122,9 @@ class Runway:
     minutes: Fraction | None = None  # from now, for "at"
 
 
+UNKNOWN = Runway("unknown")
+
+
 def allowance_runway(
     left_milli: int | None, per_minute: Fraction | None, now: datetime, reset: datetime
 ) -> Runway:

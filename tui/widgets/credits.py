@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from fractions import Fraction
 
 from rich.style import Style
 from rich.text import Text
 
 from tui import format as fmt
+from tui.rates import Rate, Runway
 from tui.report import Scope, UsageReport
+from tui.trend import Trend
 from tui.widgets.diffed import FigurePanel, Row
 
 # Words for how much of the allowance is gone, so the state never rests on colour.
@@ -25,7 +29,22 @@ def allowance_level(tenths: int | None) -> tuple[str, str]:
     return ("ok", "ok")
 
 
-class CreditsPanel(FigurePanel[tuple[UsageReport, Scope, datetime]]):
+def runway_words(runway: Runway) -> str:
+    """When the allowance runs out, or that it lasts: a date, never a negative time."""
+    if runway.kind == "at" and runway.at is not None:
+        return f"{fmt.utc_when(runway.at)} at this rate"
+    if runway.kind == "after_reset" and runway.at is not None:
+        return f"not before the reset on {runway.at:%b} {runway.at.day}"
+    if runway.kind == "exhausted":
+        return "exhausted"
+    return "—"
+
+
+def rate_words(rate: Rate, unit: Callable[[Fraction], str]) -> str:
+    return "warming up" if rate.per_minute is None else unit(rate.per_minute)
+
+
+class CreditsPanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
     DEFAULT_CSS = """
     CreditsPanel {
         border: round $primary;
@@ -77,7 +96,7 @@ class CreditsPanel(FigurePanel[tuple[UsageReport, Scope, datetime]]):
         """The bar: the share of the allowance this tab's figure is, with a word."""
         if self.data is None:
             return None
-        report, scope, _ = self.data
+        report, scope, _, _ = self.data
         allowance = report.allowance_milli
         used = report.used_milli(scope)
         tenths = fmt.ratio_tenths(used, allowance) if allowance is not None else None
@@ -101,7 +120,7 @@ class CreditsPanel(FigurePanel[tuple[UsageReport, Scope, datetime]]):
     def build_rows(self) -> list[Row]:
         if self.data is None:
             return [("", Text(self.waiting, style=self._style("muted")))]
-        report, scope, now = self.data
+        report, scope, now, trend = self.data
         allowance = report.allowance_milli
         rows: list[Row] = [
             (
@@ -125,10 +144,16 @@ class CreditsPanel(FigurePanel[tuple[UsageReport, Scope, datetime]]):
         if today is not None:
             milli = today.figures(scope).used_milli
             rows.append(("today", Text(f"{fmt.milli(milli)} credits (UTC day)")))
+        rows.append(("rate 5m", Text(rate_words(trend.credits_short, fmt.milli_rate))))
+        rows.append(("rate 1h", Text(rate_words(trend.credits_long, fmt.milli_rate))))
+        if report.period.end > now:
+            words = runway_words(trend.allowance)
+            style = self._style("critical") if trend.allowance.kind in ("at", "exhausted") else None
+            rows.append(("runs out", Text(words, style=style or "")))
         end = report.period.end
         if now < end:
             until = fmt.duration((end - now).total_seconds())
-            rows.append(("resets", Text(f"{end:%b} {end.day} {end:%H:%M} UTC, in {until}")))
+            rows.append(("resets", Text(f"{end:%b} {end.day} {end:%H:%M} UTC, {until}")))
         else:
             rows.append(("resets", Text(f"closed period; reset {end:%b} {end.day} UTC")))
         return rows

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from rich.style import Style
 from rich.text import Text
 
 from tui import format as fmt
+from tui.rates import Runway
 from tui.report import Scope, UsageReport
+from tui.trend import Trend
+from tui.widgets.credits import rate_words
 from tui.widgets.diffed import FigurePanel, Row
 
 KIND_LABELS = {"chat": "chat", "rag": "rag", "documentAsk": "doc-ask"}
 
 
-class InferencePanel(FigurePanel[tuple[UsageReport, Scope, datetime]]):
+def balance_runway_words(runway: Runway) -> str:
+    if runway.kind == "at" and runway.minutes is not None:
+        return f"in {fmt.duration(float(runway.minutes) * 60)} at this rate"
+    return {
+        "exhausted": "exhausted",
+        "no_spend": "not while nothing is spent",
+        "far": "more than a year away",
+    }.get(runway.kind, "—")
+
+
+class InferencePanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
     DEFAULT_CSS = """
     InferencePanel {
         border: round $secondary;
@@ -45,10 +58,27 @@ class InferencePanel(FigurePanel[tuple[UsageReport, Scope, datetime]]):
     def label_style(self) -> Style:
         return self._style("label")
 
+    def _trend_rows(self, report: UsageReport, trend: Trend, now: datetime) -> list[Row]:
+        rows: list[Row] = [
+            ("rate 5m", Text(rate_words(trend.cents_short, fmt.cents_rate))),
+            ("rate 1h", Text(rate_words(trend.cents_long, fmt.cents_rate))),
+        ]
+        words = balance_runway_words(trend.balance)
+        soon = trend.balance.kind == "exhausted" or (
+            trend.balance.minutes is not None and trend.balance.minutes < 24 * 60
+        )
+        rows.append(("runs out", Text(words, style=self._style("overdraft") if soon else "")))
+        if trend.top_up is not None:
+            when = datetime.fromtimestamp(trend.top_up.at, UTC)
+            at = f"{when:%H:%M} UTC" if when.date() == now.date() else fmt.utc_when(when)
+            money = fmt.money(trend.top_up.amount, report.inference.currency)
+            rows.append(("top-up", Text(f"+{money} at {at}", style=self._style("figure"))))
+        return rows
+
     def build_rows(self) -> list[Row]:
         if self.data is None:
             return [("", Text(self.waiting, style=self._style("muted")))]
-        report, scope, now = self.data
+        report, scope, now, trend = self.data
         currency = report.inference.currency
         figure = self._style("figure")
         # One figure a row, so none is cut off at 80 columns whatever its size.
@@ -73,6 +103,7 @@ class InferencePanel(FigurePanel[tuple[UsageReport, Scope, datetime]]):
         calls = report.calls(scope)
         rows.append(("calls", Text("—" if calls is None else fmt.group(calls))))
 
+        rows += self._trend_rows(report, trend, now)
         if scope == "total":
             for env in ("live", "test"):
                 env_cents = report.environment(env).inference.spent_cents

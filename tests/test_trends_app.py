@@ -1,0 +1,136 @@
+"""Rates, runways, top-ups and rollovers in the running app, fed by the simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from fractions import Fraction
+from pathlib import Path
+
+from tests.conftest import settings_for
+from tests.test_app import shown, until
+from tui import format as fmt
+from tui.app import VectrosUsageApp
+from tui.history import default_path
+from tui.simulator import Simulator
+from tui.widgets.credits import CreditsPanel
+from tui.widgets.inference import InferencePanel
+from tui.widgets.status import NoticeBar
+
+
+async def poll_after(pilot, app: VectrosUsageApp, sim: Simulator, seconds: float) -> None:  # type: ignore[no-untyped-def]
+    polls = app.polls
+    sim.clock.advance(seconds)
+    await pilot.press("r")
+    await until(pilot, lambda: app.polls > polls)
+    await pilot.pause()
+
+
+def row(app: VectrosUsageApp, panel: type, label: str) -> str:
+    """The value on the row with this label, checked to be drawn on screen."""
+    rows = dict((name, value.plain) for name, value in app.query_one(panel).rows())
+    value = rows[label]
+    assert value in shown(app, panel)
+    return value
+
+
+async def test_rates_warm_up_then_show_the_simulators_own_pace(
+    make_simulator: Callable[..., Simulator],
+) -> None:
+    sim = make_simulator()
+    app = VectrosUsageApp(settings_for(sim.base_url))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.settled)
+        first = sim.model.report()
+        assert row(app, CreditsPanel, "rate 5m") == "warming up"
+        await poll_after(pilot, app, sim, 20)
+        assert row(app, CreditsPanel, "rate 5m") == "warming up"  # 20 s is not enough
+        for _ in range(6):
+            await poll_after(pilot, app, sim, 60)
+        # Six minutes of polls: the 5-minute rate has a figure, the hour's needs ten.
+        assert row(app, CreditsPanel, "rate 5m").endswith("credits/min")
+        assert row(app, CreditsPanel, "rate 1h") == "warming up"
+        for _ in range(6):
+            await poll_after(pilot, app, sim, 60)
+        last = sim.model.report()
+        span = 20 + 12 * 60
+        whole = Fraction(last["credits"]["usedMilli"] - first["credits"]["usedMilli"]) * 60 / span
+        # 1 h window holds every poll: exactly the model's pace, to the milli-credit.
+        assert row(app, CreditsPanel, "rate 1h") == fmt.milli_rate(whole)
+        spent = last["inference"]["spentCents"] - first["inference"]["spentCents"]
+        assert row(app, InferencePanel, "rate 1h") == fmt.cents_rate(Fraction(spent) * 60 / span)
+        runs_out = row(app, InferencePanel, "runs out")
+        assert runs_out.startswith("in ") and runs_out.endswith("at this rate")
+        assert row(app, CreditsPanel, "runs out").startswith(("not before the reset", "Dec"))
+
+
+async def test_a_top_up_is_an_event_not_negative_spend(
+    make_simulator: Callable[..., Simulator],
+) -> None:
+    start = datetime(2026, 12, 3, 14, 0, tzinfo=UTC)
+    sim = make_simulator(scenario="top-up", start=start)
+    app = VectrosUsageApp(settings_for(sim.base_url))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.settled)
+        for _ in range(12):  # two minutes a poll, across the top-up at 14:10
+            await poll_after(pilot, app, sim, 120)
+        assert row(app, InferencePanel, "top-up") == "+$500.00 at 14:10 UTC"
+        rate = row(app, InferencePanel, "rate 5m")
+        assert not rate.startswith("-") and rate.endswith("¢/min")
+        assert "-" not in row(app, InferencePanel, "rate 1h")
+
+
+async def test_a_month_rollover_is_said_and_the_rate_starts_again(
+    make_simulator: Callable[..., Simulator],
+) -> None:
+    sim = make_simulator(scenario="month-end", start=datetime(2026, 12, 31, 23, 45, tzinfo=UTC))
+    app = VectrosUsageApp(settings_for(sim.base_url))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.settled)
+        for _ in range(10):
+            await poll_after(pilot, app, sim, 60)
+        assert app.report is not None and app.report.period.key == (2026, 12)
+        december_rate = row(app, CreditsPanel, "rate 5m")
+        assert december_rate.endswith("credits/min")
+        for _ in range(10):  # past midnight: January
+            await poll_after(pilot, app, sim, 60)
+        assert app.report is not None and app.report.period.key == (2027, 1)
+        notice = shown(app, NoticeBar)
+        assert "a new period began" in notice and "January 2027" in notice
+        # Measured on January's polls only: no negative spike from the reset, and the
+        # hour's window, which would otherwise span the reset, is still warming up.
+        assert not row(app, CreditsPanel, "rate 5m").startswith("-")
+        assert row(app, CreditsPanel, "rate 1h") == "warming up"
+        assert app.report.credits.used_milli < 100_000  # January's, not December's
+
+
+async def test_history_survives_a_restart_so_rates_need_no_new_warm_up(
+    make_simulator: Callable[..., Simulator], state_dir: Path
+) -> None:
+    sim = make_simulator()
+    first = VectrosUsageApp(settings_for(sim.base_url))
+    async with first.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: first.settled)
+        for _ in range(5):
+            await poll_after(pilot, first, sim, 30)
+        rate = row(first, CreditsPanel, "rate 5m")
+    assert rate != "warming up"
+    assert default_path().is_relative_to(state_dir) and default_path().exists()
+    assert b"demo-billing" not in default_path().read_bytes()  # figures only, no token
+    again = VectrosUsageApp(settings_for(sim.base_url))
+    async with again.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: again.settled)
+        assert row(again, CreditsPanel, "rate 5m") == rate  # from the recorded polls
+
+
+async def test_no_history_records_nothing(
+    make_simulator: Callable[..., Simulator], state_dir: Path
+) -> None:
+    sim = make_simulator()
+    settings = settings_for(sim.base_url)
+    object.__setattr__(settings, "history", False)
+    app = VectrosUsageApp(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.settled)
+        await poll_after(pilot, app, sim, 30)
+    assert not default_path().exists()

@@ -1,0 +1,99 @@
+"""What the polls add up to for one tab: rates, runways, the latest top-up. Pure.
+
+The app builds a :class:`Trend` after each poll from the recorded samples; the panels
+only format it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tui.rates import (
+    LONG_WINDOW,
+    SHORT_WINDOW,
+    UNKNOWN,
+    WARMING_UP,
+    Event,
+    Rate,
+    Runway,
+    Sample,
+    allowance_runway,
+    balance_runway,
+    rate,
+    spent,
+    used,
+)
+from tui.report import Scope, UsageReport
+
+
+@dataclass(frozen=True, slots=True)
+class Trend:
+    credits_short: Rate = WARMING_UP
+    credits_long: Rate = WARMING_UP
+    cents_short: Rate = WARMING_UP
+    cents_long: Rate = WARMING_UP
+    allowance: Runway = UNKNOWN
+    balance: Runway = UNKNOWN
+    top_up: Event | None = None  # the latest this period
+    rollover: Event | None = None  # when this period began while we watched
+
+
+NO_TREND = Trend()
+
+
+def gap_for(interval: float) -> float:
+    """Wall seconds between polls beyond which polling had a gap (backoff included)."""
+    return max(5 * interval, 60.0)
+
+
+def build_trend(
+    report: UsageReport,
+    scope: Scope,
+    samples: Sequence[Sample],
+    total_samples: Sequence[Sample],
+    events: Sequence[Event],
+    *,
+    interval: float,
+    now: datetime,
+) -> Trend:
+    gap = gap_for(interval)
+    credits_short = rate(samples, used, window=SHORT_WINDOW, gap=gap)
+    credits_long = rate(samples, used, window=LONG_WINDOW, gap=gap)
+    cents_short = rate(samples, spent, window=SHORT_WINDOW, gap=gap)
+    cents_long = rate(samples, spent, window=LONG_WINDOW, gap=gap)
+    # Both budgets are the account's: they run out at the account's pace.
+    account_credits = rate(total_samples, used, window=SHORT_WINDOW, gap=gap)
+    account_cents = rate(total_samples, spent, window=SHORT_WINDOW, gap=gap)
+    left = (
+        None
+        if report.allowance_milli is None
+        else report.allowance_milli - report.credits.used_milli
+    )
+    start = report.period.start.timestamp()
+    this_period = [e for e in events if e.at >= start]
+    top_ups = [e for e in this_period if e.kind == "top-up"]
+    rollovers = [e for e in this_period if e.kind == "rollover"]
+    return Trend(
+        credits_short=credits_short,
+        credits_long=credits_long,
+        cents_short=cents_short,
+        cents_long=cents_long,
+        allowance=allowance_runway(left, account_credits.per_minute, now, report.period.end),
+        balance=balance_runway(report.inference.balance_cents, account_cents.per_minute, now),
+        top_up=top_ups[-1] if top_ups else None,
+        rollover=rollovers[-1] if rollovers else None,
+    )
+
+
+def sample_of(report: UsageReport, scope: Scope, received: datetime) -> Sample:
+    at = (report.generated_at or received).astimezone(UTC).timestamp()
+    return Sample(
+        at=at,
+        wall=received.timestamp(),
+        period=report.period.key,
+        used_milli=report.used_milli(scope),
+        spent_cents=report.spent_cents(scope),
+        balance_cents=report.inference.balance_cents if scope == "total" else None,
+    )
