@@ -1,7 +1,9 @@
 """Regenerate screenshots/*.svg from the real app in demo mode (`make screenshots`).
 
 The simulator's clock is frozen at a fixed instant and the app's own clock is
-frozen too, so the same code always gives the same pictures.
+frozen too, so the same code always gives the same pictures. Before each picture the
+simulator's clock is stepped through 15 one-minute polls, so rates and runways show
+figures (in a history kept in memory: nothing is written to the state directory).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 from tui.app import VectrosUsageApp
 from tui.client import Secret
 from tui.config import Settings
-from tui.pilot import press_and_settle
+from tui.pilot import poll_through, press_and_settle
 from tui.simulator import DEMO_TOKEN, Simulator
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
@@ -45,6 +47,8 @@ async def shoot(
         )
         app = VectrosUsageApp(settings, clock=lambda: 1000.0)
         async with app.run_test(size=size) as pilot:
+            await press_and_settle(pilot)
+            await poll_through(pilot, sim.clock.advance, polls=15, step=60)
             await press_and_settle(pilot, *keys)
             app.save_screenshot(filename=name, path=str(OUT))
     print(f"wrote screenshots/{name}")
