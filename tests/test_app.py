@@ -233,7 +233,8 @@ async def test_hundreds_of_polls_leave_no_descriptor_open(
         await until(pilot, lambda: app.polls >= 20)
         before = len(os.listdir("/proc/self/fd"))
         await until(pilot, lambda: app.polls >= 300, timeout=60)
-        assert len(os.listdir("/proc/self/fd")) == before
+        # Not more (fewer is other tests garbage-collected meanwhile, in this process).
+        assert len(os.listdir("/proc/self/fd")) <= before
 
 
 async def test_an_answer_landing_while_the_screen_closes_is_dropped(simulator: Simulator) -> None:
