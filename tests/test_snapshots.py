@@ -6,6 +6,7 @@ Re-record after a deliberate change of the screen: `make snapshots-update`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,15 +15,14 @@ from textual.pilot import Pilot
 from tests.conftest import settings_for
 from tui.app import VectrosUsageApp
 from tui.config import Settings
-from tui.pilot import press_and_settle
+from tui.pilot import poll_through, press_and_settle
 from tui.simulator import Simulator
 
 
 def frozen_app(sim: Simulator) -> VectrosUsageApp:
     base = settings_for(sim.base_url)
-    settings = Settings(
-        base_url=base.base_url, token=base.token, demo=True, demo_label="DEMO steady frozen"
-    )
+    label = f"DEMO {sim.model.scenario} frozen"
+    settings = Settings(base_url=base.base_url, token=base.token, demo=True, demo_label=label)
     # A frozen monotonic clock: "live · just now" in every run.
     return VectrosUsageApp(settings, clock=lambda: 1000.0)
 
@@ -49,3 +49,18 @@ def test_test_tab_inference_chart_80x24(snap_compare: Any, simulator: Simulator)
     assert snap_compare(
         frozen_app(simulator), terminal_size=(80, 24), run_before=after_first_poll("3", "c")
     )
+
+
+def test_total_tab_after_a_top_up_120x40(
+    snap_compare: Any, make_simulator: Callable[..., Simulator]
+) -> None:
+    # Twelve two-minute polls across the top-up scenario's $500.00 at 14:10 UTC:
+    # rates and runways have figures, and the top-up shows as an event.
+    sim = make_simulator(scenario="top-up", start=datetime(2026, 12, 3, 14, 0, tzinfo=UTC))
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await press_and_settle(pilot)
+        await poll_through(pilot, sim.clock.advance, polls=12, step=120)
+        await press_and_settle(pilot)
+
+    assert snap_compare(frozen_app(sim), terminal_size=(120, 40), run_before=run_before)

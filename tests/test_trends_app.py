@@ -8,7 +8,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from tests.conftest import settings_for
-from tests.test_app import shown, until
+from tests.test_app import header, shown, until
 from tui import format as fmt
 from tui.app import VectrosUsageApp
 from tui.history import default_path
@@ -134,3 +134,59 @@ async def test_no_history_records_nothing(
         await until(pilot, lambda: app.settled)
         await poll_after(pilot, app, sim, 30)
     assert not default_path().exists()
+
+
+async def test_brackets_step_through_closed_periods_fetched_once(
+    make_simulator: Callable[..., Simulator],
+) -> None:
+    sim = make_simulator()
+    app = VectrosUsageApp(settings_for(sim.base_url))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.settled)
+        assert app._client is not None
+        fetched: list[object] = []
+        real_fetch = app._client.fetch
+
+        async def counting(period: tuple[int, int] | None = None) -> object:
+            fetched.append(period)
+            return await real_fetch(period)
+
+        app._client.fetch = counting  # type: ignore[method-assign]
+        await pilot.press("left_square_bracket")
+        await until(pilot, lambda: "November 2026 UTC · CLOSED" in header(app))
+        november = sim.model.report((2026, 11))
+        used = fmt.milli(november["credits"]["usedMilli"])
+        assert f"{used} credits" in shown(app, CreditsPanel)
+        assert "closed period" in shown(app, NoticeBar)
+        assert "rate 5m" not in shown(app, CreditsPanel)  # no rates for a closed month
+        await pilot.press("left_square_bracket")
+        await until(pilot, lambda: "October 2026 UTC · CLOSED" in header(app))
+        await pilot.press("right_square_bracket")
+        await until(pilot, lambda: "November 2026 UTC · CLOSED" in header(app))
+        await pilot.press("right_square_bracket")  # past the current month: live again
+        await until(pilot, lambda: "December 2026 UTC · Demo" in header(app))
+        assert "CLOSED" not in header(app)
+        assert "rate 5m" in shown(app, CreditsPanel)
+        await pilot.press("left_square_bracket")
+        await until(pilot, lambda: "November 2026 UTC · CLOSED" in header(app))
+        past = [p for p in fetched if p is not None]
+        assert past == [(2026, 11), (2026, 10)]  # each closed month fetched once
+        # Live polling goes on underneath, for the current month only.
+        polls = app.polls
+        await pilot.press("r")
+        await until(pilot, lambda: app.polls > polls)
+        assert "November 2026 UTC · CLOSED" in header(app)
+
+
+async def test_a_period_the_server_refuses_is_said_and_the_screen_stays(
+    make_simulator: Callable[..., Simulator],
+) -> None:
+    sim = make_simulator()
+    app = VectrosUsageApp(settings_for(sim.base_url))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.settled)
+        for _ in range(13):  # the simulator answers 12 months back, no further
+            await pilot.press("left_square_bracket")
+            await pilot.pause(0.2)
+        await until(pilot, lambda: "cannot show 2025-11" in shown(app, NoticeBar))
+        assert "December 2025 UTC · CLOSED" in header(app)

@@ -24,10 +24,10 @@ from tui.config import Settings
 from tui.format import duration
 from tui.freshness import describe
 from tui.history import History, HistoryError, default_path
-from tui.messages import PollFailed, ReportReceived
+from tui.messages import PastFailed, PastReceived, PollFailed, ReportReceived
 from tui.rates import LONG_WINDOW
-from tui.report import SCOPES, Scope, UsageReport
-from tui.trend import NO_TREND, Trend, build_trend, sample_of
+from tui.report import SCOPES, Scope, UsageReport, next_month, previous_month
+from tui.trend import CLOSED, NO_TREND, Trend, build_trend, sample_of
 from tui.widgets.chart_slot import ChartSlot, Metric
 from tui.widgets.credits import CreditsPanel
 from tui.widgets.inference import InferencePanel
@@ -50,7 +50,9 @@ class VectrosUsageApp(App[int]):
         Binding("2", "scope('live')", "Live"),
         Binding("3", "scope('test')", "Test"),
         Binding("r", "refresh_now", "Refresh"),
-        Binding("c", "toggle_chart", "Chart: credits/inference"),
+        Binding("c", "toggle_chart", "Chart"),
+        Binding("left_square_bracket", "period(-1)", "Earlier"),
+        Binding("right_square_bracket", "period(1)", "Later"),
         Binding("q", "quit", "Quit"),
         # A monitor left in a tmux pane should stop on Ctrl-C like any other.
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
@@ -83,6 +85,9 @@ class VectrosUsageApp(App[int]):
         self._history_key: tuple[str, str] | None = None
         self._history_problem: str | None = None
         self._trend: Trend = NO_TREND
+        self.viewing: tuple[int, int] | None = None  # a closed period on screen; None: live
+        self._past: dict[tuple[int, int], UsageReport] = {}  # fetched once each
+        self._past_error: str | None = None
 
     # ------------------------------------------------------------------ layout
 
@@ -270,13 +275,23 @@ class VectrosUsageApp(App[int]):
             return report.generated_at + timedelta(seconds=since)
         return self._received_wall or datetime.now(UTC)
 
+    def _shown(self) -> UsageReport | None:
+        if self.viewing is not None and self.viewing in self._past:
+            return self._past[self.viewing]
+        return self.report
+
     def _draw(self) -> None:
-        report = self.report
+        report = self._shown()
         if report is None:
             return
-        self.query_one(StatusHeader).show_report(report)
-        now = self._server_now()
-        self._trend = trend = self._build_trend(report, now)
+        closed = report is not self.report
+        self.query_one(StatusHeader).show_report(report, closed=closed)
+        if closed:
+            now = report.period.end
+            self._trend = trend = CLOSED
+        else:
+            now = self._server_now()
+            self._trend = trend = self._build_trend(report, now)
         self.query_one(CreditsPanel).show((report, self.scope, now, trend))
         self.query_one(InferencePanel).show((report, self.scope, now, trend))
         self.query_one(ChartSlot).show(report, self.scope, self.metric)
@@ -299,6 +314,14 @@ class VectrosUsageApp(App[int]):
             lines.append(f"✖ {self._draw_error}; polling goes on")
         if self._history_problem:
             lines.append(f"⚠ {self._history_problem}")
+        if self._past_error:
+            lines.append(f"⚠ {self._past_error}")
+        if self.viewing is not None and self.viewing in self._past:
+            label = self._past[self.viewing].period.label
+            lines.append(
+                f"◀ {label} is a closed period: fetched once, not polled "
+                "(] steps forward; past the current month, back to live)"
+            )
         rollover = self._trend.rollover
         if rollover is not None and self.report is not None:
             since = self._server_now().timestamp() - rollover.at
@@ -342,6 +365,48 @@ class VectrosUsageApp(App[int]):
     def _on_tab(self, event: Tabs.TabActivated) -> None:
         if event.tab.id in SCOPES:
             self.scope = event.tab.id
+
+    def action_period(self, step: int) -> None:
+        """[ and ]: an earlier or later month; later than the current one is live."""
+        current = self.report
+        if current is None:
+            return
+        self._past_error = None
+        base = self.viewing or current.period.key
+        target = previous_month(*base) if step < 0 else next_month(*base)
+        if target >= current.period.key:
+            self.viewing = None
+        elif target in self._past:
+            self.viewing = target
+        else:
+            self.fetch_past(target)
+            return
+        self._apply()
+
+    @work(exclusive=True, group="past", exit_on_error=False)
+    async def fetch_past(self, period: tuple[int, int]) -> None:
+        assert self._client is not None
+        try:
+            fetched = await self._client.fetch(period)
+        except UsageError as exc:
+            self.post_message(PastFailed(period, exc))
+        except Exception as exc:  # never let a fetch kill the app
+            self.post_message(PastFailed(period, UsageError("bad_report", f"{exc!r:.200}")))
+        else:
+            self.post_message(PastReceived(fetched))
+
+    @on(PastReceived)
+    def _on_past(self, message: PastReceived) -> None:
+        report = message.fetched.report
+        self._past[report.period.key] = report
+        self.viewing = report.period.key
+        self._apply()
+
+    @on(PastFailed)
+    def _on_past_failed(self, message: PastFailed) -> None:
+        year, month = message.period
+        self._past_error = f"cannot show {year}-{month:02d}: {message.error.message}"
+        self._tick()
 
     def action_toggle_chart(self) -> None:
         self.metric = "inference" if self.metric == "credits" else "credits"

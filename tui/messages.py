@@ -22,3 +22,18 @@ class PollFailed(Message):
         super().__init__()
         self.error = error
         self.retry_in = retry_in
+
+
+class PastReceived(Message):
+    """A closed period's report, fetched once when someone stepped back to it."""
+
+    def __init__(self, fetched: Fetched) -> None:
+        super().__init__()
+        self.fetched = fetched
+
+
+class PastFailed(Message):
+    def __init__(self, period: tuple[int, int], error: UsageError) -> None:
+        super().__init__()
+        self.period = period
+        self.error = error

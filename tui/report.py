@@ -385,6 +385,10 @@ def next_month(year: int, month: int) -> tuple[int, int]:
     return (year + 1, 1) if month == 12 else (year, month + 1)
 
 
+def previous_month(year: int, month: int) -> tuple[int, int]:
+    return (year - 1, 12) if month == 1 else (year, month - 1)
+
+
 def period_of(year: int, month: int) -> Period:
     return Period(year, month, _month_start(year, month), _month_start(*next_month(year, month)))
 

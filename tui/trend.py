@@ -38,9 +38,11 @@ class Trend:
     balance: Runway = UNKNOWN
     top_up: Event | None = None  # the latest this period
     rollover: Event | None = None  # when this period began while we watched
+    closed: bool = False  # a past period: no rates, no runway
 
 
 NO_TREND = Trend()
+CLOSED = Trend(closed=True)
 
 
 def gap_for(interval: float) -> float:

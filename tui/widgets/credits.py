@@ -144,12 +144,21 @@ class CreditsPanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
         if today is not None:
             milli = today.figures(scope).used_milli
             rows.append(("today", Text(f"{fmt.milli(milli)} credits (UTC day)")))
-        rows.append(("rate 5m", Text(rate_words(trend.credits_short, fmt.milli_rate))))
-        rows.append(("rate 1h", Text(rate_words(trend.credits_long, fmt.milli_rate))))
-        if report.period.end > now:
+        if not trend.closed:
+            rows.append(("rate 5m", Text(rate_words(trend.credits_short, fmt.milli_rate))))
+            rows.append(("rate 1h", Text(rate_words(trend.credits_long, fmt.milli_rate))))
+        if report.period.end > now and not trend.closed:
             words = runway_words(trend.allowance)
-            style = self._style("critical") if trend.allowance.kind in ("at", "exhausted") else None
-            rows.append(("runs out", Text(words, style=style or "")))
+            # Running out before the reset is news: a warning, critical within a day.
+            runway = trend.allowance
+            level = None
+            if runway.kind == "exhausted" or (
+                runway.minutes is not None and runway.minutes < 24 * 60
+            ):
+                level = "critical"
+            elif runway.kind == "at":
+                level = "warn"
+            rows.append(("runs out", Text(words, style=self._style(level) if level else "")))
         end = report.period.end
         if now < end:
             until = fmt.duration((end - now).total_seconds())

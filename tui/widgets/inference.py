@@ -103,7 +103,8 @@ class InferencePanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
         calls = report.calls(scope)
         rows.append(("calls", Text("—" if calls is None else fmt.group(calls))))
 
-        rows += self._trend_rows(report, trend, now)
+        if not trend.closed:
+            rows += self._trend_rows(report, trend, now)
         if scope == "total":
             for env in ("live", "test"):
                 env_cents = report.environment(env).inference.spent_cents

@@ -62,11 +62,11 @@ class StatusHeader(Horizontal):
             demo.update(Text(text))
             demo.add_class("on")
 
-    def show_report(self, report: UsageReport | None) -> None:
+    def show_report(self, report: UsageReport | None, *, closed: bool = False) -> None:
         parts = ["Vectros usage"]
         if report is not None:
             # The period first: when the line is short of room, the name gives way.
-            parts = [f"{report.period.label} UTC"]
+            parts = [f"{report.period.label} UTC" + (" · CLOSED" if closed else "")]
             if name := safe_text(report.account.name, limit=40):
                 parts.append(name)
         title = " · ".join(parts)
