@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
@@ -16,6 +17,7 @@ from tui.rates import (
     balance_runway,
     events_between,
     rate,
+    spend_between,
     spent,
     used,
 )
@@ -159,3 +161,19 @@ def test_runway_words_for_the_edges() -> None:
     assert balance_runway(-5, Fraction(3), NOW).kind == "exhausted"
     assert balance_runway(500, Fraction(0), NOW).kind == "no_spend"
     assert balance_runway(500, Fraction(100), NOW).minutes == 5
+
+
+@given(steps)
+def test_spend_since_a_mark_is_never_negative_and_sums_the_climbs(
+    moves: list[tuple[int, int]],
+) -> None:
+    samples = series(moves)
+    total = spend_between(samples, used)
+    climbs = sum(max(0, b.used_milli - a.used_milli) for a, b in itertools.pairwise(samples))
+    assert total == climbs >= 0
+
+
+def test_spend_since_a_mark_counts_across_a_rollover() -> None:
+    dec = [Sample(T0 + i, T0 + i, DEC, 1000 + 10 * i, None) for i in range(3)]  # +20
+    jan = [Sample(T0 + 10 + i, T0 + 10 + i, (2027, 1), 5 * i, None) for i in range(3)]  # 0..10
+    assert spend_between(dec + jan, used) == 20 + 0 + 10

@@ -51,16 +51,19 @@ def test_test_tab_inference_chart_80x24(snap_compare: Any, simulator: Simulator)
     )
 
 
-def test_total_tab_after_a_top_up_120x40(
+def test_total_tab_with_a_mark_and_a_top_up_120x40(
     snap_compare: Any, make_simulator: Callable[..., Simulator]
 ) -> None:
-    # Twelve two-minute polls across the top-up scenario's $500.00 at 14:10 UTC:
-    # rates and runways have figures, and the top-up shows as an event.
+    # A mark at 14:00, then twelve two-minute polls across the top-up scenario's
+    # $500.00 at 14:10 UTC: rates, runways and spend since the mark have figures, and
+    # the top-up shows as an event.
     sim = make_simulator(scenario="top-up", start=datetime(2026, 12, 3, 14, 0, tzinfo=UTC))
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await press_and_settle(pilot)
+        await pilot.press("m", *"load test", "enter")
         await poll_through(pilot, sim.clock.advance, polls=12, step=120)
+        pilot.app.clear_notifications()  # the "mark set" toast: gone by its own clock
         await press_and_settle(pilot)
 
     assert snap_compare(frozen_app(sim), terminal_size=(120, 40), run_before=run_before)

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 
+from textual.widgets import Static
+
 from tests.conftest import settings_for
 from tests.test_app import header, shown, until
 from tui import format as fmt
@@ -15,6 +17,7 @@ from tui.history import default_path
 from tui.simulator import Simulator
 from tui.widgets.credits import CreditsPanel
 from tui.widgets.inference import InferencePanel
+from tui.widgets.marks import MarksScreen
 from tui.widgets.status import NoticeBar
 
 
@@ -190,3 +193,46 @@ async def test_a_period_the_server_refuses_is_said_and_the_screen_stays(
             await pilot.pause(0.2)
         await until(pilot, lambda: "cannot show 2025-11" in shown(app, NoticeBar))
         assert "December 2025 UTC · CLOSED" in header(app)
+
+
+async def test_a_named_mark_counts_spend_on_every_tab_persists_and_clears(
+    make_simulator: Callable[..., Simulator],
+) -> None:
+    sim = make_simulator(scenario="load-test")
+    app = VectrosUsageApp(settings_for(sim.base_url))
+    async with app.run_test(size=(120, 50)) as pilot:
+        await until(pilot, lambda: app.settled)
+        start = sim.model.report()
+        await pilot.press("m")
+        await pilot.press(*"load test started")
+        await pilot.press("enter")
+        await until(pilot, lambda: "since mark" in shown(app, CreditsPanel))
+        assert row(app, CreditsPanel, "since mark") == "+0.000 credits"
+        for _ in range(5):
+            await poll_after(pilot, app, sim, 60)
+        now = sim.model.report()
+        used = now["credits"]["usedMilli"] - start["credits"]["usedMilli"]
+        spent = now["inference"]["spentCents"] - start["inference"]["spentCents"]
+        assert row(app, CreditsPanel, "mark") == "“load test started” 5 min ago"
+        assert row(app, CreditsPanel, "since mark") == f"+{fmt.milli(used)} credits"
+        assert row(app, CreditsPanel, "mark avg") == fmt.milli_rate(Fraction(used, 5))
+        assert row(app, InferencePanel, "since mark").startswith(f"+{fmt.money(spent)}")
+        await pilot.press("2")  # the Live tab: live's own spend since the mark
+        await until(pilot, lambda: app.scope == "live")
+        await pilot.pause()
+        live = (
+            now["environments"]["live"]["credits"]["usedMilli"]
+            - (start["environments"]["live"]["credits"]["usedMilli"])
+        )
+        assert row(app, CreditsPanel, "since mark") == f"+{fmt.milli(live)} credits"
+    # The mark is in the history store: a new monitor picks it up.
+    again = VectrosUsageApp(settings_for(sim.base_url))
+    async with again.run_test(size=(120, 50)) as pilot:
+        await until(pilot, lambda: again.settled)
+        assert row(again, CreditsPanel, "since mark") == f"+{fmt.milli(used)} credits"
+        await pilot.press("M")
+        await until(pilot, lambda: isinstance(again.screen, MarksScreen))
+        listed = " ".join(str(w.render()) for w in again.screen.query(Static))
+        assert "load test started" in listed and "Dec 3 10:30 UTC" in listed
+        await pilot.press("x")  # clear all marks
+        await until(pilot, lambda: "since mark" not in shown(again, CreditsPanel))

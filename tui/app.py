@@ -8,6 +8,7 @@ import logging
 import signal
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from textual import on, work
@@ -25,12 +26,13 @@ from tui.format import duration
 from tui.freshness import describe
 from tui.history import History, HistoryError, default_path
 from tui.messages import PastFailed, PastReceived, PollFailed, ReportReceived
-from tui.rates import LONG_WINDOW
+from tui.rates import LONG_WINDOW, Sample, spend_between, spent, used
 from tui.report import SCOPES, Scope, UsageReport, next_month, previous_month
-from tui.trend import CLOSED, NO_TREND, Trend, build_trend, sample_of
+from tui.trend import CLOSED, NO_TREND, SinceMark, Trend, build_trend, sample_of
 from tui.widgets.chart_slot import ChartSlot, Metric
 from tui.widgets.credits import CreditsPanel
 from tui.widgets.inference import InferencePanel
+from tui.widgets.marks import MarkScreen, MarksScreen
 from tui.widgets.status import NoticeBar, StatusHeader
 
 log = logging.getLogger("vectros_usage.app")
@@ -53,6 +55,8 @@ class VectrosUsageApp(App[int]):
         Binding("c", "toggle_chart", "Chart"),
         Binding("left_square_bracket", "period(-1)", "Earlier"),
         Binding("right_square_bracket", "period(1)", "Later"),
+        Binding("m", "mark", "Mark"),
+        Binding("M", "marks", "Marks", show=False),
         Binding("q", "quit", "Quit"),
         # A monitor left in a tmux pane should stop on Ctrl-C like any other.
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
@@ -88,6 +92,9 @@ class VectrosUsageApp(App[int]):
         self.viewing: tuple[int, int] | None = None  # a closed period on screen; None: live
         self._past: dict[tuple[int, int], UsageReport] = {}  # fetched once each
         self._past_error: str | None = None
+        self._mark: tuple[float, str] | None = None  # the latest: (server time, name)
+        # Per tab: (last sample counted, credits used since the mark, cents spent since).
+        self._since: dict[str, tuple[Sample, int, int]] = {}
 
     # ------------------------------------------------------------------ layout
 
@@ -216,6 +223,8 @@ class VectrosUsageApp(App[int]):
                 self._history_problem = f"history is off for this run: {exc}"
                 self._history = History(None, *key)
             self._history_key = key
+            marks = self._history.marks()
+            self._set_mark(marks[-1] if marks else None)
         return self._history
 
     def _record(self, fetched: Fetched) -> None:
@@ -223,7 +232,18 @@ class VectrosUsageApp(App[int]):
         try:
             store = self._store(report)
             received = fetched.received_at
-            store.record({scope: sample_of(report, scope, received) for scope in SCOPES})
+            samples: dict[str, Sample] = {
+                scope: sample_of(report, scope, received) for scope in SCOPES
+            }
+            store.record(samples)
+            for scope, sample in samples.items():  # what was spent since the mark, kept up
+                if scope in self._since:
+                    last, credits, cents = self._since[scope]
+                    if sample.at > last.at:
+                        pair = [last, sample]
+                        credits += spend_between(pair, used)
+                        cents += spend_between(pair, spent)
+                        self._since[scope] = (sample, credits, cents)
         except Exception as exc:  # a full disk or a locked file must not stop the monitor
             self._history_problem = f"could not record this poll: {exc!r:.160}"
             log.exception("recording failed")
@@ -237,9 +257,63 @@ class VectrosUsageApp(App[int]):
         samples = store.samples(self.scope, since=since)
         total = samples if self.scope == "total" else store.samples("total", since=since)
         events = store.events(since=report.period.start.timestamp())
-        return build_trend(
+        trend = build_trend(
             report, self.scope, samples, total, events, interval=self.settings.interval, now=now
         )
+        mark, counted = self._mark, self._since.get(self.scope)
+        if mark is None or counted is None:
+            return trend
+        last, credits, cents = counted
+        return replace(
+            trend,
+            since_mark=SinceMark(mark[1], mark[0], last.at - mark[0], credits, cents),
+        )
+
+    def _set_mark(self, mark: tuple[float, str] | None) -> None:
+        """Count from this mark: once from the recorded polls, then poll by poll."""
+        self._mark = mark
+        self._since = {}
+        if mark is None or self._history is None:
+            return
+        for scope in SCOPES:
+            samples = self._history.samples(scope, since=mark[0])
+            if samples:
+                self._since[scope] = (
+                    samples[-1],
+                    spend_between(samples, used),
+                    spend_between(samples, spent),
+                )
+
+    def action_mark(self) -> None:
+        if self.report is None or self._history is None:
+            self.notify("No figures yet: a mark needs a first report.", severity="warning")
+            return
+        default = f"mark {len(self._history.marks()) + 1}"
+
+        def done(name: str | None) -> None:
+            store, latest = self._history, self._history and self._history.latest("total")
+            if name is None or store is None or not latest:
+                return
+            store.add_mark(latest.at, name)
+            self._set_mark((latest.at, name))
+            self._apply()
+            self.notify(f"Mark set: {name}", title="⚑ mark", markup=False)
+
+        self.push_screen(MarkScreen(default), done)
+
+    def action_marks(self) -> None:
+        if self._history is None:
+            self.notify("No marks yet: m sets one.")
+            return
+
+        def done(clear: bool | None) -> None:
+            if clear and self._history is not None:
+                self._history.clear_marks()
+                self._set_mark(None)
+                self._apply()
+                self.notify("Marks cleared.")
+
+        self.push_screen(MarksScreen(self._history.marks()), done)
 
     def _apply(self) -> None:
         """Show the report; a bug in drawing it is an error state, not a dead monitor."""

@@ -194,6 +194,22 @@ class History:
         ).fetchall()
         return [Event(r[1], r[0], r[2], r[3], r[4]) for r in rows]
 
+    def add_mark(self, at: float, name: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO marks VALUES (?, ?, ?)", (self._series, at, name[:80])
+            )
+
+    def marks(self) -> list[tuple[float, str]]:
+        rows = self._db.execute(
+            "SELECT at, name FROM marks WHERE series_id = ? ORDER BY at", (self._series,)
+        ).fetchall()
+        return [(float(r[0]), str(r[1])) for r in rows]
+
+    def clear_marks(self) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM marks WHERE series_id = ?", (self._series,))
+
     def count(self) -> int:
         row = self._db.execute(
             "SELECT count(*) FROM polls WHERE series_id = ?", (self._series,)

@@ -11,6 +11,7 @@ starts a new run instead of being averaged into a wild or negative figure.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -202,3 +203,24 @@ def events_between(before: Sample, after: Sample) -> list[Event]:
         if added > 0:
             found.append(Event("top-up", after.at, "inference", added))
     return found
+
+
+# ---------------------------------------------------------------------------- marks
+
+
+def spend_between(samples: Sequence[Sample], value: Callable[[Sample], int | None]) -> int:
+    """What was used or spent over these samples, whatever happened in between.
+
+    Within a period it is the climb of the figure; across a rollover the new period's
+    figure counts from zero; a correction (a drop) counts as nothing, never negative.
+    """
+    total = 0
+    for before, after in itertools.pairwise(samples):
+        a, b = value(before), value(after)
+        if b is None:
+            continue
+        if after.period != before.period:
+            total += b
+        elif a is not None and b > a:
+            total += b - a
+    return total

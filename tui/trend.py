@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from fractions import Fraction
 
 from tui.rates import (
     LONG_WINDOW,
@@ -29,6 +30,21 @@ from tui.report import Scope, UsageReport
 
 
 @dataclass(frozen=True, slots=True)
+class SinceMark:
+    name: str
+    at: float  # server time the mark was set
+    elapsed: float  # seconds of server time since
+    used_milli: int  # credits used since, on this tab
+    spent_cents: int  # inference spent since, on this tab
+
+    def per_minute(self, amount: int) -> Fraction | None:
+        """The average since the mark; None for under a minute (not yet meaningful)."""
+        if self.elapsed < 60:
+            return None
+        return Fraction(amount) * 60 / Fraction(self.elapsed)
+
+
+@dataclass(frozen=True, slots=True)
 class Trend:
     credits_short: Rate = WARMING_UP
     credits_long: Rate = WARMING_UP
@@ -39,6 +55,7 @@ class Trend:
     top_up: Event | None = None  # the latest this period
     rollover: Event | None = None  # when this period began while we watched
     closed: bool = False  # a past period: no rates, no runway
+    since_mark: SinceMark | None = None
 
 
 NO_TREND = Trend()

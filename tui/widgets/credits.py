@@ -159,6 +159,12 @@ class CreditsPanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
             elif runway.kind == "at":
                 level = "warn"
             rows.append(("runs out", Text(words, style=self._style(level) if level else "")))
+        if (mark := trend.since_mark) is not None and not trend.closed:
+            name = fmt.safe_text(mark.name, limit=24)
+            rows.append(("mark", Text(f"“{name}” {fmt.duration(mark.elapsed)} ago")))
+            rows.append(("since mark", Text(f"+{fmt.milli(mark.used_milli)} credits")))
+            average = mark.per_minute(mark.used_milli)
+            rows.append(("mark avg", Text("—" if average is None else fmt.milli_rate(average))))
         end = report.period.end
         if now < end:
             until = fmt.duration((end - now).total_seconds())

@@ -68,6 +68,11 @@ class InferencePanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
             trend.balance.minutes is not None and trend.balance.minutes < 24 * 60
         )
         rows.append(("runs out", Text(words, style=self._style("overdraft") if soon else "")))
+        if (mark := trend.since_mark) is not None:
+            money = fmt.money(mark.spent_cents, report.inference.currency)
+            rows.append(("since mark", Text(f"+{money}  {fmt.cents(mark.spent_cents)}")))
+            average = mark.per_minute(mark.spent_cents)
+            rows.append(("mark avg", Text("—" if average is None else fmt.cents_rate(average))))
         if trend.top_up is not None:
             when = datetime.fromtimestamp(trend.top_up.at, UTC)
             at = f"{when:%H:%M} UTC" if when.date() == now.date() else fmt.utc_when(when)
