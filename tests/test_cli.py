@@ -200,3 +200,52 @@ def test_debug_log_that_cannot_be_written_is_a_usage_error(tmp_path: Path) -> No
     done = run("snapshot", "--demo", "--debug", str(tmp_path / "no" / "such" / "dir" / "log"))
     assert done.returncode == 2
     assert "cannot write the debug log" in done.stderr
+
+
+def test_server_words_on_stderr_are_neutralised(tmp_path: Path) -> None:
+    from tests.servers import ScriptedServer, json_reply
+
+    said = '{"error": {"code": "unauthenticated", "message": "\\u001b]0;PWN\\u0007\\u001b[2J no"}}'
+    with ScriptedServer(lambda h: json_reply(401, said.encode())) as server:
+        done = run("snapshot", env={"VECTROS_BASE_URL": server.base_url, "VECTROS_TOKEN": "abcd"})
+    assert done.returncode == 3
+    assert "\x1b" not in done.stderr and "\x07" not in done.stderr
+    assert "␛]0;PWN␇␛[2J no" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "said"),
+    [
+        (["--ca-bundle", "/etc/hostname"], {}, "holds no usable CA certificates"),
+        ([], {"SSL_CERT_FILE": "/etc/hostname"}, "SSL_CERT_FILE names '/etc/hostname'"),
+        (["--path", "/x\r\nX-Inj: 1"], {}, "--path must be a plain path"),
+        (["--debug", ""], {}, "--debug needs a file name"),
+        ([], {"VECTROS_TOKEN": "Bearer abc"}, "the token alone, without 'Bearer '"),
+    ],
+)
+def test_more_bad_settings_are_usage_errors(
+    args: list[str], env: dict[str, str], said: str
+) -> None:
+    base = {"VECTROS_BASE_URL": "https://api.vectros.example", "VECTROS_TOKEN": "abcd"}
+    done = run("snapshot", *args, env=base | env)
+    assert done.returncode == 2, done.stderr
+    assert said in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_snapshot_into_a_closed_pipe_is_no_error() -> None:
+    shell = f"{sys.executable} -m tui snapshot --demo {' '.join(FROZEN)} | head -c 10 >/dev/null"
+    done = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", shell], capture_output=True, text=True, timeout=60
+    )
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+    assert done.returncode == 0, done.stderr
+
+
+def test_an_older_debug_log_is_made_private(tmp_path: Path) -> None:
+    log = tmp_path / "debug.log"
+    log.write_text("old\n")
+    log.chmod(0o644)
+    done = run("snapshot", "--demo", *FROZEN, "--debug", str(log))
+    assert done.returncode == 0
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from datetime import UTC, datetime
@@ -161,3 +162,25 @@ def test_retry_after_seconds_and_http_date() -> None:
     assert parse_retry_after("Thu, 03 Dec 2026 10:00:00 GMT", now=now) == 0
     assert parse_retry_after("soon", now=now) is None
     assert parse_retry_after(None) is None
+
+
+async def test_a_token_echoed_anywhere_in_a_report_is_redacted_before_parsing() -> None:
+    data = json.loads(GOOD)
+    data["account"]["name"] = "Bearer tok-ECHO-42 (yours)"
+    reports = [json.dumps(data).encode()]
+    bad = json.loads(GOOD)
+    bad["inference"]["currency"] = "tok-ECHO-42"
+    reports.append(json.dumps(bad).encode())
+    with ScriptedServer(lambda h: json_reply(200, reports.pop(0))) as server:
+        fetched = await fetch(server.base_url, "tok-ECHO-42")
+        assert fetched.report.account.name == "Bearer ‹redacted› (yours)"  # type: ignore[attr-defined]
+        with pytest.raises(UsageError) as caught:
+            await fetch(server.base_url, "tok-ECHO-42")
+    assert "inference.currency" in caught.value.message
+    assert "tok-ECHO-42" not in caught.value.message
+
+
+async def test_an_unasked_304_is_said_as_such() -> None:
+    with ScriptedServer(lambda h: (304, {}, b"")) as server, pytest.raises(UsageError) as caught:
+        await fetch(server.base_url)
+    assert "304 Not Modified to a request that did not ask" in caught.value.message

@@ -42,10 +42,23 @@ class FaultServer:
 
     def answer(self, handler: BaseHTTPRequestHandler) -> Reply | None:
         mode = self.mode
+        # Says it is a simulator: its frozen clock is then not taken for a skewed one.
+        simulated = {SIMULATOR_HEADER: "steady frozen"}
         if mode == "ok":
-            # Says it is a simulator: its frozen clock is then not taken for a skewed one.
-            simulated = {SIMULATOR_HEADER: "steady frozen"}
             return json_reply(200, json.dumps(self.report()).encode(), **simulated)
+        if mode == "plain":  # the report without the simulator's header
+            return json_reply(200, json.dumps(self.report()).encode())
+        if mode == "future":  # January's figures, generated in December
+            january = {"start": "2027-01-01T00:00:00Z", "end": "2027-02-01T00:00:00Z"}
+            future = self.report(period={"year": 2027, "month": 1, **january})
+            future.pop("daily", None)  # December's days would already give it away
+            return json_reply(200, json.dumps(future).encode(), **simulated)
+        if mode == "corrected":  # the server took back 0.8 credits
+            data = self.report()
+            data["credits"]["usedMilli"] -= 800
+            data["credits"]["used"] = data["credits"]["usedMilli"] // 1000
+            data["environments"]["live"]["credits"]["usedMilli"] -= 800
+            return json_reply(200, json.dumps(data).encode(), **simulated)
         if mode == "500":
             said = "try [bold]later[/] [@click=app.quit]now[/]\x1b[2J\x1b]0;pwned\x07"
             body = {"error": {"code": "internal", "message": said}}
@@ -195,3 +208,61 @@ async def test_a_bug_while_drawing_is_an_error_state_and_polling_goes_on(
             await pilot.press("r")
             await until(pilot, lambda: app.polls > polls and notice(app) == "")
             assert "credits" in shown(app, CreditsPanel)
+
+
+async def test_a_report_for_a_month_not_begun_is_refused_and_cannot_wedge_the_monitor() -> None:
+    faults = FaultServer()
+    with faults.server:
+        app = VectrosUsageApp(settings_for(faults.server.base_url, interval=1))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.settled)
+            faults.mode = "future"
+            await pilot.press("r")
+            await until(pilot, lambda: "before that month began" in notice(app))
+            assert "December 2026" in header(app) and "stale" in header(app)
+            faults.mode = "ok"
+            await pilot.press("r")
+            await until(pilot, lambda: "● live" in header(app) and notice(app) == "")
+
+
+async def test_an_earlier_month_is_believed_after_three_polls_in_a_row() -> None:
+    faults = FaultServer()
+    with faults.server:
+        app = VectrosUsageApp(settings_for(faults.server.base_url, interval=1))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.settled)
+            faults.mode = "backwards"
+            await pilot.press("r")
+            await until(pilot, lambda: "cannot go backwards" in notice(app))
+            assert "December 2026" in header(app)
+            # The server insists: then December was the mistake, not November.
+            await until(pilot, lambda: "November 2026" in header(app), timeout=15)
+            assert "● live" in header(app)
+
+
+async def test_a_correction_is_said_and_not_counted_as_negative_spend() -> None:
+    faults = FaultServer()
+    with faults.server:
+        app = VectrosUsageApp(settings_for(faults.server.base_url, interval=1))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.settled)
+            faults.mode = "corrected"
+            await pilot.press("r")
+            await until(pilot, lambda: "a correction, not negative spend" in notice(app))
+            assert "lowered this period's credits figure by 0.800 credits" in notice(app)
+            assert "-" not in shown(app, CreditsPanel).split("rate 5m")[-1].split("\n")[0]
+
+
+async def test_the_simulator_mark_goes_when_the_server_stops_saying_so() -> None:
+    faults = FaultServer()
+    with faults.server:
+        app = VectrosUsageApp(settings_for(faults.server.base_url, interval=1))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.settled and "SIMULATOR" in header(app))
+            faults.mode = "plain"
+            faults.clock.advance(60)
+            polls = app.polls
+            await pilot.press("r")
+            await until(pilot, lambda: app.polls > polls)
+            await pilot.pause()
+            assert "SIMULATOR" not in header(app)

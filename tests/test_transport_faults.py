@@ -79,7 +79,7 @@ def test_ssl_cert_file_is_honoured_and_the_flag_wins(ca_file: str, tmp_path: Pat
     with_env = resolve(base_url=None, interval=5, environ={**env, "SSL_CERT_FILE": ca_file})
     assert with_env.ca_bundle == ca_file
     other = tmp_path / "other.pem"
-    other.write_text("")
+    other.write_text(Path(ca_file).read_text())
     flag = resolve(
         base_url=None, interval=5, ca_bundle=str(other), environ={**env, "SSL_CERT_FILE": ca_file}
     )

@@ -19,6 +19,7 @@ from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.widgets import Footer, Tab, Tabs
 
+from tui import format as fmt
 from tui.backoff import Backoff
 from tui.client import Fetched, UsageClient, UsageError
 from tui.config import Settings
@@ -40,6 +41,8 @@ log = logging.getLogger("vectros_usage.app")
 EXIT_OK = 0
 EXIT_SIGNAL = 128  # + the signal number, as shells do
 SKEW_TOLERANCE = 15 * 60  # seconds between generatedAt and arrival before we say so
+EARLY = timedelta(hours=1)  # clock slack for a report generated just before its month
+BACKWARDS_ACCEPTED_AFTER = 3  # polls in a row for an earlier month before we believe it
 
 
 class VectrosUsageApp(App[int]):
@@ -85,6 +88,7 @@ class VectrosUsageApp(App[int]):
         self._wake = asyncio.Event()
         self._simulated: str | None = None
         self._draw_error: str | None = None
+        self._backwards = 0  # polls in a row that answered for an earlier month
         self._history: History | None = None
         self._history_key: tuple[str, str] | None = None
         self._history_problem: str | None = None
@@ -180,27 +184,35 @@ class VectrosUsageApp(App[int]):
 
     def _take_report(self, message: ReportReceived) -> None:
         new = message.fetched.report
-        if self.report is not None and new.period.key < self.report.period.key:
-            # Periods only move forward: a report for an earlier month is the server
-            # confused (or a cache), not news. Keep what we have and say so.
-            self._take_failure(
-                PollFailed(
-                    UsageError(
-                        "bad_report",
-                        f"the server answered for {new.period.label} after "
-                        f"{self.report.period.label}: a period cannot go backwards, "
-                        f"so the {self.report.period.label} figures are kept",
-                    ),
-                    self.settings.interval,
-                )
+        if new.generated_at is not None and new.generated_at < new.period.start - EARLY:
+            # A report dated before the month it reports is not the current period's.
+            self._refuse(
+                f"the server sent a report for {new.period.label} generated on "
+                f"{new.generated_at:%b} {new.generated_at.day}, before that month began: "
+                "not a current report, so the figures on screen are kept"
             )
             return
+        if self.report is not None and new.period.key < self.report.period.key:
+            self._backwards += 1
+            if self._backwards < BACKWARDS_ACCEPTED_AFTER:
+                # Periods only move forward: a report for an earlier month is the
+                # server confused (or a cache), not news. Keep what we have and say so.
+                self._refuse(
+                    f"the server answered for {new.period.label} after "
+                    f"{self.report.period.label}: a period cannot go backwards, "
+                    f"so the {self.report.period.label} figures are kept"
+                )
+                return
+            # It keeps saying so: then it was the later month that was wrong.
+            log.warning("accepting %s after %d polls", new.period.label, self._backwards)
+        self._backwards = 0
         self.polls += 1
         self.report = new
         self._received_wall = message.fetched.received_at
         self._simulated = message.fetched.simulated
-        if self._simulated and not self.settings.demo:
-            self.query_one(StatusHeader).show_simulated(f"SIMULATOR {self._simulated}")
+        if not self.settings.demo:
+            label = f"SIMULATOR {self._simulated}" if self._simulated else None
+            self.query_one(StatusHeader).show_simulated(label)
         self._last_success = self._clock()
         self._error = None
         self._retry_at = None
@@ -325,6 +337,10 @@ class VectrosUsageApp(App[int]):
             log.exception("drawing failed")
         self._tick()
 
+    def _refuse(self, reason: str) -> None:
+        error = UsageError("bad_report", reason)
+        self._take_failure(PollFailed(error, self.settings.interval))
+
     @on(PollFailed)
     def _on_failure(self, message: PollFailed) -> None:
         with contextlib.suppress(NoMatches):  # a failure landing while the app closes
@@ -396,6 +412,19 @@ class VectrosUsageApp(App[int]):
                 f"◀ {label} is a closed period: fetched once, not polled "
                 "(] steps forward; past the current month, back to live)"
             )
+        correction = self._trend.correction
+        if correction is not None and self.report is not None:
+            since = self._server_now().timestamp() - correction.at
+            if since < 3600:
+                what = (
+                    f"{fmt.milli(correction.amount)} credits"
+                    if correction.axis == "credits"
+                    else fmt.money(correction.amount, self.report.inference.currency)
+                )
+                lines.append(
+                    f"⚠ the server lowered this period's {correction.axis} figure by {what} "
+                    f"{duration(since)} ago: a correction, not negative spend"
+                )
         rollover = self._trend.rollover
         if rollover is not None and self.report is not None:
             since = self._server_now().timestamp() - rollover.at

@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -19,6 +20,7 @@ from typing import Any
 from tui import __version__
 from tui.client import Secret, UsageClient, UsageError
 from tui.config import DEFAULT_INTERVAL, ConfigError, Settings, check_interval, resolve
+from tui.format import safe_text
 
 EXIT_OK, EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE, EXIT_BAD_REPORT = 0, 2, 3, 4, 5
 EXIT_SIGNAL_BASE = 128
@@ -228,8 +230,10 @@ def _settings(args: argparse.Namespace) -> Iterator[Settings]:
 
 
 def _start_debug_log(settings: Settings) -> None:
-    if not settings.debug_log:
+    if settings.debug_log is None:
         return
+    if not settings.debug_log.strip():
+        raise ConfigError("--debug needs a file name")
     from tui import debuglog
 
     try:
@@ -264,15 +268,22 @@ def _run_snapshot(args: argparse.Namespace) -> int:
         try:
             fetched = asyncio.run(once(settings))
         except UsageError as exc:
-            print(f"vectros-usage: {exc.message}", file=sys.stderr)
+            print(f"vectros-usage: {safe_text(exc.message, limit=1000)}", file=sys.stderr)
             return _exit_code(exc)
     report = fetched.report  # type: ignore[attr-defined]
     for warning in report.warnings:
-        print(f"vectros-usage: warning: {warning}", file=sys.stderr)
-    if args.json:
-        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
-    else:
-        print(render_table(report, demo=settings.demo))
+        print(f"vectros-usage: warning: {safe_text(warning, limit=1000)}", file=sys.stderr)
+    text = (
+        json.dumps(report.to_json(), indent=2, ensure_ascii=False)
+        if args.json
+        else render_table(report, demo=settings.demo)
+    )
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        # The reader stopped early (`| head`, `| grep -q`): fine, and no traceback at
+        # exit either (Python would otherwise complain flushing stdout again).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return EXIT_OK
 
 

@@ -64,6 +64,17 @@ class Secret:
             return text.replace(self._value, "‹redacted›")
         return text
 
+    def redact_body(self, body: bytes) -> bytes:
+        """The token out of a whole answer, before any of it is parsed or shown: it may
+        come back in any field (an account name, a currency), raw or JSON-escaped."""
+        if len(self._value) < 4:
+            return body
+        for form in {self._value, json.dumps(self._value)[1:-1]}:
+            raw = form.encode("utf-8", "replace")
+            if raw in body:
+                body = body.replace(raw, "‹redacted›".encode())
+        return body
+
     def __repr__(self) -> str:
         return "Secret('‹redacted›')"
 
@@ -110,7 +121,7 @@ class _BearerAuth(httpx.Auth):
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = "Bearer " + self._token.reveal()
-        log.debug("Authorization: Bearer ‹redacted› (%d characters)", len(self._token.reveal()))
+        log.debug("Authorization: Bearer ‹redacted›")
         yield request
 
 
@@ -205,7 +216,7 @@ class UsageClient:
                 async with self._http.stream(
                     "GET", self.url, params=params, headers=headers
                 ) as resp:
-                    body = await self._read_capped(resp.aiter_bytes())
+                    body = self._token.redact_body(await self._read_capped(resp.aiter_bytes()))
                     received = datetime.now(UTC)
                     mono = time.monotonic()
         except httpx.TimeoutException as exc:
@@ -247,6 +258,15 @@ class UsageClient:
         status = resp.status_code
         if status == 304 and cached is not None:
             return Fetched(cached[1], received, mono, not_modified=True)
+        if status == 304:
+            raise self._logged(
+                UsageError(
+                    "bad_request",
+                    "the server answered 304 Not Modified to a request that did not ask "
+                    "whether anything changed",
+                    status=304,
+                )
+            )
         if status == 200:
             try:
                 report = parse_report(body)
@@ -352,7 +372,7 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, ExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
     text = str(exc) or type(exc).__name__
-    return text[:200]
+    return text[:120]
 
 
 def _causes(exc: BaseException) -> list[BaseException]:

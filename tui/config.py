@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
 
-from tui.client import DEFAULT_PATH, Secret
+from tui.client import DEFAULT_PATH, Secret, tls_context
 
 ENV_BASE_URL = "VECTROS_BASE_URL"
 ENV_TOKEN = "VECTROS_TOKEN"  # noqa: S105 - the variable's name, not a token
@@ -106,6 +107,8 @@ def resolve(
     if not url or not token:
         missing = [n for n, v in ((ENV_BASE_URL, url), (ENV_TOKEN, token)) if not v]
         raise ConfigError(f"missing {' and '.join(missing)}.\n{MISSING_MESSAGE}")
+    if token.lower().startswith("bearer "):
+        raise ConfigError(f"{ENV_TOKEN} should hold the token alone, without 'Bearer '")
     if not (token.isascii() and token.isprintable()) or any(c.isspace() for c in token):
         # Never echo it: say what is wrong with it, not what it is.
         raise ConfigError(
@@ -114,7 +117,7 @@ def resolve(
     return Settings(
         base_url=check_base_url(url, allow_insecure=allow_insecure),
         token=Secret(token),
-        path=path or DEFAULT_PATH,
+        path=check_path(path),
         interval=check_interval(interval),
         ca_bundle=check_ca_bundle(ca_bundle, env),
         debug_log=debug_log,
@@ -134,5 +137,29 @@ def check_ca_bundle(flag: str | None, env: Mapping[str, str]) -> str | None:
                 raise ConfigError(f"{name} names {value!r}, which does not exist")
             if not os.access(value, os.R_OK):
                 raise ConfigError(f"{name} names {value!r}, which cannot be read")
+            try:
+                tls_context(value)
+            except (ssl.SSLError, OSError) as exc:
+                raise ConfigError(
+                    f"{name} names {value!r}, which holds no usable CA certificates "
+                    f"({exc.__class__.__name__})"
+                ) from None
             return value
     return None
+
+
+def check_path(path: str | None) -> str:
+    """The report's path: one path on the configured host, nothing that could split a
+    request line or a header."""
+    if path is None:
+        return DEFAULT_PATH
+    if (
+        not path.startswith("/")
+        or path.startswith("//")
+        or not (path.isascii() and path.isprintable())
+        or any(c.isspace() or c in "?#" for c in path)
+    ):
+        raise ConfigError(
+            f"--path must be a plain path such as {DEFAULT_PATH} (no spaces, controls, ? or #)"
+        )
+    return path

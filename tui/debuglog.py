@@ -36,11 +36,20 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class _QuietHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A log that cannot be written (a full disk) must not spill over the screen."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass
+
+
 def configure(path: str, token: Secret) -> logging.Handler:
     """Log at DEBUG to ``path`` (appending); returns the handler so it can be removed."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    if os.path.isfile(path):
+        os.fchmod(fd, 0o600)  # an older log, made readable by others: not any more
     stream = os.fdopen(fd, "a", encoding="utf-8")
-    handler = logging.StreamHandler(stream)
+    handler = _QuietHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     handler.addFilter(RedactingFilter(token))
     for name in ("vectros_usage", "httpx", "httpcore"):

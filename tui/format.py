@@ -15,8 +15,9 @@ _CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£"}
 # C0 controls (ESC, BEL, CR, ...), DEL and C1 controls (0x80-0x9F, which include the
 # 8-bit CSI and OSC introducers). Each is shown as a visible stand-in, never sent.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-# Bidirectional overrides can make text display in a different order than it reads.
-_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+# Bidirectional overrides can make text display in a different order than it reads;
+# lone surrogates (JSON allows "\ud800") cannot be written to a terminal at all.
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def _picture(match: re.Match[str]) -> str:

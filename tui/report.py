@@ -333,7 +333,8 @@ class _Reader:
         value = self.data[key]
         if not isinstance(value, str):
             raise ReportError(self._at(key), f"must be text, got {_kind(value)}")
-        return value
+        # A lone surrogate ("\ud800" is valid JSON) cannot be printed or re-encoded.
+        return value.encode("utf-8", "replace").decode("utf-8")
 
 
 def _kind(value: object) -> str:

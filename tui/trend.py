@@ -54,6 +54,7 @@ class Trend:
     balance: Runway = UNKNOWN
     top_up: Event | None = None  # the latest this period
     rollover: Event | None = None  # when this period began while we watched
+    correction: Event | None = None  # the latest this period: a figure went down
     closed: bool = False  # a past period: no rates, no runway
     since_mark: SinceMark | None = None
 
@@ -94,6 +95,7 @@ def build_trend(
     this_period = [e for e in events if e.at >= start]
     top_ups = [e for e in this_period if e.kind == "top-up"]
     rollovers = [e for e in this_period if e.kind == "rollover"]
+    corrections = [e for e in this_period if e.kind == "correction"]
     return Trend(
         credits_short=credits_short,
         credits_long=credits_long,
@@ -103,6 +105,7 @@ def build_trend(
         balance=balance_runway(report.inference.balance_cents, account_cents.per_minute, now),
         top_up=top_ups[-1] if top_ups else None,
         rollover=rollovers[-1] if rollovers else None,
+        correction=corrections[-1] if corrections else None,
     )
 
 

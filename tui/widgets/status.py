@@ -54,10 +54,15 @@ class StatusHeader(Horizontal):
 
     _title = "Vectros usage"
 
-    def show_simulated(self, label: str) -> None:
-        """Mark figures from a simulator reached by URL, as --demo marks its own."""
+    def show_simulated(self, label: str | None) -> None:
+        """Mark figures from a simulator reached by URL, as --demo marks its own;
+        ``None`` takes the mark away (the server stopped saying it is one)."""
         demo = self.query_one("#demo", Label)
-        text = safe_text(label, limit=40)
+        if label is None:
+            if demo.has_class("on"):
+                demo.remove_class("on")
+            return
+        text = safe_text(label, limit=28)
         if not demo.has_class("on") or str(demo.render()) != text:
             demo.update(Text(text))
             demo.add_class("on")
