@@ -152,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="A terminal monitor for the Vectros usage report: the monthly credit "
         "allowance and the pre-paid inference balance, live, per environment.",
         epilog="The token is read from $VECTROS_TOKEN (it needs billing:r). Exit statuses: "
-        "0 ok, 2 usage/configuration, 3 token refused, 4 unreachable, 5 bad report.",
+        "0 ok, 1 internal error, 2 usage/configuration, 3 token refused, 4 unreachable, "
+        "5 bad report, 128+n ended by signal n.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_common(parser, suppress=False)
