@@ -4,7 +4,8 @@
 
 Runs the real app (headless, so no terminal is needed and polls can come faster than
 the CLI's 1 s minimum) against the simulator at x600 over loopback HTTP, so every
-poll brings new figures and redraws the panels and, now and then, the chart. Every
+poll brings new figures and redraws the panels and, now and then, the chart; each
+poll is recorded in a SQLite history in a throwaway state directory. Every
 ``--every`` polls it samples this process's RSS and open file descriptors. Flat means:
 after the warm-up sample, RSS grows by less than ``--rss-slack`` MB and the number of
 open descriptors does not change. Exit 0 when flat, 1 when not (or when polls stall).
@@ -18,6 +19,7 @@ import asyncio
 import json
 import os
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from tui.app import VectrosUsageApp  # noqa: E402
 from tui.client import Secret  # noqa: E402
 from tui.config import Settings  # noqa: E402
+from tui.history import ENV_STATE_DIR  # noqa: E402
 from tui.simulator import DEMO_TOKEN, Simulator  # noqa: E402
 
 
@@ -44,7 +47,10 @@ def open_fds() -> int:
 
 async def soak(polls: int, interval: float, every: int) -> list[dict[str, float]]:
     samples: list[dict[str, float]] = []
-    with Simulator(speed=600) as sim:
+    # History on, as a real run has it, in a throwaway state directory.
+    state = tempfile.TemporaryDirectory(prefix="vectros-soak-")
+    os.environ[ENV_STATE_DIR] = state.name
+    with state, Simulator(speed=600) as sim:
         settings = Settings(base_url=sim.base_url, token=Secret(DEMO_TOKEN), interval=interval)
         app = VectrosUsageApp(settings)
         started = time.monotonic()
