@@ -16,6 +16,7 @@ from tui.rates import (
     allowance_runway,
     balance_runway,
     events_between,
+    minute_buckets,
     rate,
     spend_between,
     spent,
@@ -177,3 +178,23 @@ def test_spend_since_a_mark_counts_across_a_rollover() -> None:
     dec = [Sample(T0 + i, T0 + i, DEC, 1000 + 10 * i, None) for i in range(3)]  # +20
     jan = [Sample(T0 + 10 + i, T0 + 10 + i, (2027, 1), 5 * i, None) for i in range(3)]  # 0..10
     assert spend_between(dec + jan, used) == 20 + 0 + 10
+
+
+@given(steps)
+def test_minute_buckets_hold_every_climb_and_never_a_negative(
+    moves: list[tuple[int, int]],
+) -> None:
+    samples = series(moves)
+    end = samples[-1].at
+    buckets = minute_buckets(samples, used, end=end, gap=10**6, minutes=10**4)
+    assert all(b is None or b >= 0 for b in buckets)
+    assert sum(b or 0 for b in buckets) == spend_between(samples, used)
+
+
+def test_a_gap_is_not_put_into_one_minute() -> None:
+    before = [Sample(T0 + 60 * i, T0 + 60 * i, DEC, 100 * i, None) for i in range(5)]
+    later = T0 + 3000
+    after = [Sample(later + 60 * i, later + 60 * i, DEC, 10**6 + 100 * i, None) for i in range(5)]
+    buckets = minute_buckets(before + after, used, end=after[-1].at, gap=120)
+    assert max(b or 0 for b in buckets) == 100  # the million after the gap is no spike
+    assert None in buckets

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -10,13 +11,14 @@ from pathlib import Path
 from textual.widgets import Static
 
 from tests.conftest import settings_for
-from tests.test_app import header, shown, until
+from tests.test_app import _drawn, header, shown, until
 from tui import format as fmt
 from tui.app import VectrosUsageApp
 from tui.history import default_path
 from tui.simulator import Simulator
 from tui.widgets.credits import CreditsPanel
 from tui.widgets.inference import InferencePanel
+from tui.widgets.intraday import IntradayStrip
 from tui.widgets.marks import MarksScreen
 from tui.widgets.status import NoticeBar
 
@@ -64,7 +66,7 @@ async def test_rates_warm_up_then_show_the_simulators_own_pace(
         assert row(app, InferencePanel, "rate 1h") == fmt.cents_rate(Fraction(spent) * 60 / span)
         runs_out = row(app, InferencePanel, "runs out")
         assert runs_out.startswith("in ") and runs_out.endswith("at this rate")
-        assert row(app, CreditsPanel, "runs out").startswith(("not before the reset", "Dec"))
+        assert row(app, CreditsPanel, "runs out").startswith(("not before the Jan 1 reset", "Dec"))
 
 
 async def test_a_top_up_is_an_event_not_negative_spend(
@@ -236,3 +238,33 @@ async def test_a_named_mark_counts_spend_on_every_tab_persists_and_clears(
         assert "load test started" in listed and "Dec 3 10:30 UTC" in listed
         await pilot.press("x")  # clear all marks
         await until(pilot, lambda: "since mark" not in shown(again, CreditsPanel))
+
+
+async def test_the_last_hour_minute_by_minute_follows_the_chart_metric(
+    make_simulator: Callable[..., Simulator],
+) -> None:
+    sim = make_simulator(scenario="load-test")
+    app = VectrosUsageApp(settings_for(sim.base_url))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.settled)
+        figures = [sim.model.report()]
+        for _ in range(8):  # a poll a minute: each climb lands in its own minute
+            await poll_after(pilot, app, sim, 60)
+            figures.append(sim.model.report())
+        strip = app.query_one(IntradayStrip)
+        used = [f["credits"]["usedMilli"] for f in figures]
+        peak = max(b - a for a, b in itertools.pairwise(used))
+        text = _drawn(strip)
+        assert text.startswith(" last hour, credits/min ")
+        assert text.rstrip().endswith(f"peak {fmt.milli(peak)} credits")
+        assert "█" in text and "·" in text  # the peak minute, and minutes before polling
+        await pilot.press("c")
+        await until(pilot, lambda: "¢/min" in _drawn(strip))
+        spent = [f["inference"]["spentCents"] for f in figures]
+        assert (
+            _drawn(strip)
+            .rstrip()
+            .endswith(f"peak {fmt.cents(max(b - a for a, b in itertools.pairwise(spent)))}")
+        )
+        await pilot.press("left_square_bracket")  # a closed month has no last hour
+        await until(pilot, lambda: not strip.display or strip.has_class("-hidden"))

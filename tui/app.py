@@ -33,6 +33,7 @@ from tui.trend import CLOSED, NO_TREND, SinceMark, Trend, build_trend, sample_of
 from tui.widgets.chart_slot import ChartSlot, Metric
 from tui.widgets.credits import CreditsPanel
 from tui.widgets.inference import InferencePanel
+from tui.widgets.intraday import IntradayStrip
 from tui.widgets.marks import MarkScreen, MarksScreen
 from tui.widgets.status import NoticeBar, StatusHeader
 
@@ -114,6 +115,7 @@ class VectrosUsageApp(App[int]):
         with Horizontal(id="panels"):
             yield CreditsPanel(id="credits")
             yield InferencePanel(id="inference")
+        yield IntradayStrip(id="intraday")
         yield ChartSlot(id="chart-slot")
         yield Footer()
 
@@ -384,6 +386,7 @@ class VectrosUsageApp(App[int]):
             self._trend = trend = self._build_trend(report, now)
         self.query_one(CreditsPanel).show((report, self.scope, now, trend))
         self.query_one(InferencePanel).show((report, self.scope, now, trend))
+        self.query_one(IntradayStrip).show(trend, self.metric)
         self.query_one(ChartSlot).show(report, self.scope, self.metric)
 
     def _tick(self) -> None:

@@ -224,3 +224,30 @@ def spend_between(samples: Sequence[Sample], value: Callable[[Sample], int | Non
         elif a is not None and b > a:
             total += b - a
     return total
+
+
+def minute_buckets(
+    samples: Sequence[Sample],
+    value: Callable[[Sample], int | None],
+    *,
+    end: float,
+    gap: float,
+    minutes: int = 60,
+) -> list[int | None]:
+    """Used (or spent) in each of the ``minutes`` UTC minutes up to ``end``, oldest first.
+
+    Each climb between two polls counts in the minute of the later one; ``None`` is a
+    minute no poll covered (before the first one, or across a gap in polling, whose
+    jump is not put into a single minute as a false spike).
+    """
+    first_minute = int(end // 60) - minutes + 1
+    buckets: list[int | None] = [None] * minutes
+    for before, after in itertools.pairwise(samples):
+        a, b = value(before), value(after)
+        if a is None or b is None or after.wall - before.wall > gap:
+            continue
+        slot = int(after.at // 60) - first_minute
+        if 0 <= slot < minutes:
+            climb = b if after.period != before.period else max(0, b - a)
+            buckets[slot] = (buckets[slot] or 0) + climb
+    return buckets

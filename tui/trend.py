@@ -6,7 +6,7 @@ only format it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -22,6 +22,7 @@ from tui.rates import (
     Sample,
     allowance_runway,
     balance_runway,
+    minute_buckets,
     rate,
     spent,
     used,
@@ -57,6 +58,9 @@ class Trend:
     correction: Event | None = None  # the latest this period: a figure went down
     closed: bool = False  # a past period: no rates, no runway
     since_mark: SinceMark | None = None
+    # The last hour minute by minute, oldest first (None: no poll covered it).
+    credits_minutes: tuple[int | None, ...] = ()
+    cents_minutes: tuple[int | None, ...] = ()
 
 
 NO_TREND = Trend()
@@ -106,7 +110,17 @@ def build_trend(
         top_up=top_ups[-1] if top_ups else None,
         rollover=rollovers[-1] if rollovers else None,
         correction=corrections[-1] if corrections else None,
+        credits_minutes=tuple(_minutes(samples, used, gap)),
+        cents_minutes=tuple(_minutes(samples, spent, gap)),
     )
+
+
+def _minutes(
+    samples: Sequence[Sample], value: Callable[[Sample], int | None], gap: float
+) -> list[int | None]:
+    if not samples:
+        return []
+    return minute_buckets(samples, value, end=samples[-1].at, gap=gap)
 
 
 def sample_of(report: UsageReport, scope: Scope, received: datetime) -> Sample:

@@ -34,7 +34,7 @@ def runway_words(runway: Runway) -> str:
     if runway.kind == "at" and runway.at is not None:
         return f"{fmt.utc_when(runway.at)} at this rate"
     if runway.kind == "after_reset" and runway.at is not None:
-        return f"not before the reset on {runway.at:%b} {runway.at.day}"
+        return f"not before the {runway.at:%b} {runway.at.day} reset"
     if runway.kind == "exhausted":
         return "exhausted"
     return "—"

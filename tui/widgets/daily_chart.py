@@ -14,7 +14,7 @@ from tui.report import Scope, UsageReport
 from tui.widgets.chart_slot import Metric
 from tui.widgets.diffed import DiffedWidget
 
-MIN_WIDTH, MIN_HEIGHT = 24, 5
+MIN_WIDTH, MIN_HEIGHT = 24, 7
 
 
 def nice_ceiling(value: float) -> float:
