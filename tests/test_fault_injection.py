@@ -20,6 +20,7 @@ from tui.app import VectrosUsageApp
 from tui.client import SIMULATOR_HEADER, Secret, UsageClient
 from tui.simulator.model import UsageModel, VirtualClock
 from tui.widgets.credits import CreditsPanel
+from tui.widgets.daily_chart import DailyChart
 from tui.widgets.status import NoticeBar
 
 TOKEN = "tok-F4ULT-s3cret"  # made up; looked for everywhere afterwards
@@ -46,6 +47,10 @@ class FaultServer:
         simulated = {SIMULATOR_HEADER: "steady frozen"}
         if mode == "ok":
             return json_reply(200, json.dumps(self.report()).encode(), **simulated)
+        if mode == "no-daily":  # a report without the optional `daily`
+            data = self.report()
+            data.pop("daily")
+            return json_reply(200, json.dumps(data).encode(), **simulated)
         if mode == "plain":  # the report without the simulator's header
             return json_reply(200, json.dumps(self.report()).encode())
         if mode == "future":  # January's figures, generated in December
@@ -266,3 +271,27 @@ async def test_the_simulator_mark_goes_when_the_server_stops_saying_so() -> None
             await until(pilot, lambda: app.polls > polls)
             await pilot.pause()
             assert "SIMULATOR" not in header(app)
+
+
+async def test_without_daily_figures_the_chart_is_built_from_recorded_polls() -> None:
+    faults = FaultServer()
+    faults.mode = "no-daily"
+    with faults.server:
+        app = VectrosUsageApp(settings_for(faults.server.base_url, interval=1))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.settled)
+            first = faults.model.report()
+            for _ in range(4):
+                polls = app.polls
+                faults.clock.advance(600)
+                await pilot.press("r")
+                await until(pilot, lambda polls=polls: app.polls > polls)
+            await until(pilot, lambda: app.settled)
+            chart = app.query_one(DailyChart)
+            assert "from recorded polls (the report has no daily figures)" in str(
+                chart.border_title
+            )
+            last = faults.model.report()
+            live = [r["environments"]["live"]["credits"]["usedMilli"] for r in (first, last)]
+            (today,) = [d for d in app._daily if d.day.day == 3]
+            assert today.live.used_milli == live[1] - live[0]  # what the polls saw, exactly

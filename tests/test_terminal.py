@@ -129,6 +129,9 @@ def test_server_going_away_and_back_in_a_real_terminal() -> None:
     run = PtyRun("--interval", "1", env=env)
     try:
         assert run.read_until(LIVE), bytes(run.output[-500:])
+        # The token came from the environment: not in the process's arguments or title.
+        with open(f"/proc/{run.proc.pid}/cmdline", "rb") as cmdline:
+            assert b"demo-billing" not in cmdline.read()
         server.terminate()
         server.wait(10)
         assert run.read_until(b"stale"), bytes(run.output[-800:])

@@ -28,9 +28,24 @@ from tui.freshness import describe
 from tui.history import History, HistoryError, default_path
 from tui.messages import PastFailed, PastReceived, PollFailed, ReportReceived
 from tui.rates import LONG_WINDOW, Sample, spend_between, spent, used
-from tui.report import SCOPES, Scope, UsageReport, next_month, previous_month
-from tui.trend import CLOSED, NO_TREND, SinceMark, Trend, build_trend, sample_of
-from tui.widgets.chart_slot import ChartSlot, Metric
+from tui.report import (
+    SCOPES,
+    DailyUsage,
+    Scope,
+    UsageReport,
+    next_month,
+    previous_month,
+)
+from tui.trend import (
+    CLOSED,
+    NO_TREND,
+    SinceMark,
+    Trend,
+    build_trend,
+    daily_from_history,
+    sample_of,
+)
+from tui.widgets.chart_slot import ChartSlot, Metric, Source
 from tui.widgets.credits import CreditsPanel
 from tui.widgets.inference import InferencePanel
 from tui.widgets.intraday import IntradayStrip
@@ -90,6 +105,8 @@ class VectrosUsageApp(App[int]):
         self._simulated: str | None = None
         self._draw_error: str | None = None
         self._backwards = 0  # polls in a row that answered for an earlier month
+        self._daily: tuple[DailyUsage, ...] = ()  # from history, when reports have none
+        self._daily_key: object = None
         self._history: History | None = None
         self._history_key: tuple[str, str] | None = None
         self._history_problem: str | None = None
@@ -387,7 +404,27 @@ class VectrosUsageApp(App[int]):
         self.query_one(CreditsPanel).show((report, self.scope, now, trend))
         self.query_one(InferencePanel).show((report, self.scope, now, trend))
         self.query_one(IntradayStrip).show(trend, self.metric)
-        self.query_one(ChartSlot).show(report, self.scope, self.metric)
+        chart_report, source = self._daily_for_chart(report, closed)
+        self.query_one(ChartSlot).show(chart_report, self.scope, self.metric, source)
+
+    def _daily_for_chart(self, report: UsageReport, closed: bool) -> tuple[UsageReport, Source]:
+        """The report's own daily figures, or, when it has none, the recorded polls'."""
+        store = self._history
+        if report.daily is not None or closed or store is None:
+            return report, "report"
+        latest = store.latest("total")
+        key = (report.period.key, None if latest is None else int(latest.at // 60))
+        if self._daily_key != key:  # rebuilt at most once a minute of server time
+            since = report.period.start.timestamp()
+            self._daily = daily_from_history(
+                store.samples("live", since=since),
+                store.samples("test", since=since),
+                report.period,
+            )
+            self._daily_key = key
+        if not self._daily:
+            return report, "report"
+        return replace(report, daily=self._daily), "history"
 
     def _tick(self) -> None:
         with contextlib.suppress(NoMatches):  # the timer firing while the app closes

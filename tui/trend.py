@@ -6,9 +6,10 @@ only format it.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from fractions import Fraction
 
 from tui.rates import (
@@ -24,10 +25,11 @@ from tui.rates import (
     balance_runway,
     minute_buckets,
     rate,
+    spend_between,
     spent,
     used,
 )
-from tui.report import Scope, UsageReport
+from tui.report import DailyUsage, DayFigures, Period, Scope, UsageReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,4 +134,25 @@ def sample_of(report: UsageReport, scope: Scope, received: datetime) -> Sample:
         used_milli=report.used_milli(scope),
         spent_cents=report.spent_cents(scope),
         balance_cents=report.inference.balance_cents if scope == "total" else None,
+    )
+
+
+def daily_from_history(
+    live: Sequence[Sample], test: Sequence[Sample], period: Period
+) -> tuple[DailyUsage, ...]:
+    """Daily figures for a report without ``daily``, from the recorded polls: each climb
+    between two polls of this period counts on the UTC day of the later one."""
+    days: dict[date, dict[str, list[int]]] = {}
+    for env, samples in (("live", live), ("test", test)):
+        for before, after in itertools.pairwise(samples):
+            if after.period != period.key:
+                continue
+            day = datetime.fromtimestamp(after.at, UTC).date()
+            figures = days.setdefault(day, {"live": [0, 0], "test": [0, 0]})[env]
+            pair = [before, after]
+            figures[0] += spend_between(pair, used)
+            figures[1] += spend_between(pair, spent)
+    return tuple(
+        DailyUsage(day, DayFigures(*f["live"]), DayFigures(*f["test"]))
+        for day, f in sorted(days.items())
     )

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from tui.widgets.daily_chart import DailyChart
 
 Metric = Literal["credits", "inference"]
+# Where the daily figures come from: the report's `daily`, or the recorded polls.
+Source = Literal["report", "history"]
 
 
 class ChartSlot(Container):
@@ -25,13 +27,15 @@ class ChartSlot(Container):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._chart: DailyChart | None = None
-        self._pending: tuple[UsageReport, Scope, Metric] | None = None
+        self._pending: tuple[UsageReport, Scope, Metric, Source] | None = None
 
-    def show(self, report: UsageReport, scope: Scope, metric: Metric) -> None:
+    def show(
+        self, report: UsageReport, scope: Scope, metric: Metric, source: Source = "report"
+    ) -> None:
         first = self._pending is None and self._chart is None
-        self._pending = (report, scope, metric)
+        self._pending = (report, scope, metric, source)
         if self._chart is not None:
-            self._chart.show(report, scope, metric)
+            self._chart.show(report, scope, metric, source)
         elif first:
             self.call_after_refresh(self._create)
 

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual_plotext import PlotextPlot
 
 from tui.report import Scope, UsageReport
-from tui.widgets.chart_slot import Metric
+from tui.widgets.chart_slot import Metric, Source
 from tui.widgets.diffed import DiffedWidget
 
 MIN_WIDTH, MIN_HEIGHT = 24, 7
@@ -50,13 +50,17 @@ class DailyChart(DiffedWidget, PlotextPlot):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._key: object = None
+        self._source: Source = "report"
         self._empty = True
         self._scheduled = False
         self._next: (
             tuple[UsageReport, Scope, Metric, float, str, float, list[int], list[int]] | None
         ) = None
 
-    def show(self, report: UsageReport, scope: Scope, metric: Metric) -> None:
+    def show(
+        self, report: UsageReport, scope: Scope, metric: Metric, source: Source = "report"
+    ) -> None:
+        self._source = source
         days = report.daily_series()
         if metric == "credits":
             unit, divisor = "credits", 1000.0
@@ -82,6 +86,7 @@ class DailyChart(DiffedWidget, PlotextPlot):
             metric,
             report.period.key,
             report.daily is None,
+            source,
             top,
             rows,
             tuple(round(v * rows / scale) for v in live),
@@ -110,7 +115,12 @@ class DailyChart(DiffedWidget, PlotextPlot):
         days = report.daily_series()
         rows = max(1, self.content_region.height - 4)
         self._empty = False
-        source = "" if report.daily is not None else " · the report has no daily figures"
+        if self._source == "history":
+            source = " · from recorded polls (the report has no daily figures)"
+        elif report.daily is None:
+            source = " · the report has no daily figures"
+        else:
+            source = ""
         what = "credits used" if metric == "credits" else "inference spent"
         who = "live + test" if scope == "total" else scope
         title = f"Daily {what} · {who} · UTC days of {report.period.label}{source}"
