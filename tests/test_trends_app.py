@@ -268,3 +268,20 @@ async def test_the_last_hour_minute_by_minute_follows_the_chart_metric(
         )
         await pilot.press("left_square_bracket")  # a closed month has no last hour
         await until(pilot, lambda: not strip.display or strip.has_class("-hidden"))
+
+
+async def test_runways_fall_back_to_the_hour_when_five_minutes_are_too_few(
+    make_simulator: Callable[..., Simulator],
+) -> None:
+    # Polls five simulated minutes apart (a fast clock, or a long interval): the 5-min
+    # rate never has three polls, the hour's does, and the runways use it.
+    sim = make_simulator()
+    app = VectrosUsageApp(settings_for(sim.base_url))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.settled)
+        for _ in range(4):
+            await poll_after(pilot, app, sim, 300)
+        assert row(app, CreditsPanel, "rate 5m") == "warming up"
+        assert row(app, CreditsPanel, "rate 1h").endswith("credits/min")
+        assert row(app, InferencePanel, "runs out").startswith("in ")
+        assert row(app, CreditsPanel, "runs out") != "—"

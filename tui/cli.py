@@ -24,6 +24,7 @@ from tui.format import safe_text
 
 EXIT_OK, EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE, EXIT_BAD_REPORT = 0, 2, 3, 4, 5
 EXIT_SIGNAL_BASE = 128
+DEMO_INTERVAL = 1.0
 DEMO_SPEED = 60.0  # a virtual minute a second: the demo visibly moves
 
 
@@ -160,9 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--interval",
         type=float,
-        default=DEFAULT_INTERVAL,
+        default=None,
         metavar="SECONDS",
-        help=f"seconds between polls, at least 1 (default: {DEFAULT_INTERVAL:g})",
+        help=f"seconds between polls, 1 to 3600 (default: {DEFAULT_INTERVAL:g}; "
+        f"{DEMO_INTERVAL:g} with --demo, whose clock runs x{DEMO_SPEED:g})",
     )
     parser.add_argument(
         "--no-history",
@@ -199,7 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
 @contextlib.contextmanager
 def _settings(args: argparse.Namespace) -> Iterator[Settings]:
     """Resolved settings; with --demo, a simulator running for as long as they are used."""
-    interval = check_interval(getattr(args, "interval", DEFAULT_INTERVAL))
+    # The demo's clock runs fast: at one poll a second each poll is a simulated minute,
+    # so the 5-minute rate has five polls to go on (at 5 s it would have one).
+    default = DEMO_INTERVAL if args.demo else DEFAULT_INTERVAL
+    given = getattr(args, "interval", None)
+    interval = check_interval(default if given is None else given)
     if args.demo and args.base_url:
         raise ConfigError("--demo runs its own simulator: give --demo or --base-url, not both")
     if not args.demo:

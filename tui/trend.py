@@ -89,9 +89,14 @@ def build_trend(
     credits_long = rate(samples, used, window=LONG_WINDOW, gap=gap)
     cents_short = rate(samples, spent, window=SHORT_WINDOW, gap=gap)
     cents_long = rate(samples, spent, window=LONG_WINDOW, gap=gap)
-    # Both budgets are the account's: they run out at the account's pace.
+    # Both budgets are the account's: they run out at the account's pace, the last
+    # five minutes' when there is enough of it, else the last hour's.
     account_credits = rate(total_samples, used, window=SHORT_WINDOW, gap=gap)
+    if account_credits.warming_up:
+        account_credits = rate(total_samples, used, window=LONG_WINDOW, gap=gap)
     account_cents = rate(total_samples, spent, window=SHORT_WINDOW, gap=gap)
+    if account_cents.warming_up:
+        account_cents = rate(total_samples, spent, window=LONG_WINDOW, gap=gap)
     left = (
         None
         if report.allowance_milli is None
