@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import signal
 import time
 from collections.abc import Callable
@@ -230,7 +231,9 @@ class VectrosUsageApp(App[int]):
         self._received_wall = message.fetched.received_at
         self._simulated = message.fetched.simulated
         if not self.settings.demo:
-            label = f"SIMULATOR {self._simulated}" if self._simulated else None
+            # The header is ASCII ("steady x60"); the badge writes speed as --demo does.
+            said = re.sub(r"\bx(?=\d)", "×", self._simulated) if self._simulated else None
+            label = f"SIMULATOR {said}" if said else None
             self.query_one(StatusHeader).show_simulated(label)
         self._last_success = self._clock()
         self._error = None
