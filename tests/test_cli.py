@@ -19,7 +19,7 @@ FROZEN = ["--speed", "0", "--start", "2026-12-03T10:30:00Z"]
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("VECTROS_")}
+    base = {k: v for k, v in os.environ.items() if k not in ("VECTROS_BASE_URL", "VECTROS_TOKEN")}
     return subprocess.run(
         [sys.executable, "-m", "tui", *args],
         capture_output=True,

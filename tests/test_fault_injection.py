@@ -254,7 +254,7 @@ async def test_a_correction_is_said_and_not_counted_as_negative_spend() -> None:
             faults.mode = "corrected"
             await pilot.press("r")
             await until(pilot, lambda: "a correction, not negative spend" in notice(app))
-            assert "lowered this period's credits figure by 0.800 credits" in notice(app)
+            assert "lowered this period's credits by 0.800 " in notice(app)
             assert "-" not in shown(app, CreditsPanel).split("rate 5m")[-1].split("\n")[0]
 
 
@@ -295,3 +295,29 @@ async def test_without_daily_figures_the_chart_is_built_from_recorded_polls() ->
             live = [r["environments"]["live"]["credits"]["usedMilli"] for r in (first, last)]
             (today,) = [d for d in app._daily if d.day.day == 3]
             assert today.live.used_milli == live[1] - live[0]  # what the polls saw, exactly
+
+
+async def test_a_server_clock_that_jumps_back_starts_rates_again_not_stuck() -> None:
+    faults = FaultServer()
+    with faults.server:
+        app = VectrosUsageApp(settings_for(faults.server.base_url, interval=1))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.settled)
+
+            async def poll(seconds: float) -> None:
+                polls = app.polls
+                faults.clock.advance(seconds)
+                await pilot.press("r")
+                await until(pilot, lambda: app.polls > polls)
+                await pilot.pause()
+
+            for _ in range(6):
+                await poll(60)
+            await poll(-1800)  # the server restarted: its clock and figures went back
+            for _ in range(6):
+                await poll(60)
+            rate = next(v.plain for k, v in app.query_one(CreditsPanel).rows() if k == "rate 5m")
+            assert rate.endswith("credits/min")  # measured on the new polls, not stuck
+            assert app._history is not None
+            corrections = [e for e in app._history.events() if e.kind == "correction"]
+            assert len({e.at for e in corrections}) == 1  # said once, not on every later poll

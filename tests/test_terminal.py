@@ -25,7 +25,9 @@ class PtyRun:
     ) -> None:
         self.master, slave = os.openpty()
         os.set_blocking(self.master, False)
-        base = {k: v for k, v in os.environ.items() if not k.startswith("VECTROS_")}
+        base = {
+            k: v for k, v in os.environ.items() if k not in ("VECTROS_BASE_URL", "VECTROS_TOKEN")
+        }
         base |= {"TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"} | (env or {})
         env = base
         program = ["-c", code] if code else ["-m", "tui"]

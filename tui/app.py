@@ -273,7 +273,7 @@ class VectrosUsageApp(App[int]):
             for scope, sample in samples.items():  # what was spent since the mark, kept up
                 if scope in self._since:
                     last, credits, cents = self._since[scope]
-                    if sample.at > last.at:
+                    if sample.wall > last.wall:
                         pair = [last, sample]
                         credits += spend_between(pair, used)
                         cents += spend_between(pair, spent)
@@ -455,18 +455,20 @@ class VectrosUsageApp(App[int]):
                 f"◀ {label} is a closed period: fetched once, not polled "
                 "(] steps forward; past the current month, back to live)"
             )
-        correction = self._trend.correction
-        if correction is not None and self.report is not None:
-            since = self._server_now().timestamp() - correction.at
+        corrections = self._trend.corrections
+        if corrections and self.report is not None:
+            since = self._server_now().timestamp() - corrections[0].at
             if since < 3600:
-                what = (
-                    f"{fmt.milli(correction.amount)} credits"
-                    if correction.axis == "credits"
-                    else fmt.money(correction.amount, self.report.inference.currency)
+                currency = self.report.inference.currency
+                what = " and ".join(
+                    f"credits by {fmt.milli(e.amount)}"
+                    if e.axis == "credits"
+                    else f"inference spend by {fmt.money(e.amount, currency)}"
+                    for e in corrections
                 )
                 lines.append(
-                    f"⚠ the server lowered this period's {correction.axis} figure by {what} "
-                    f"{duration(since)} ago: a correction, not negative spend"
+                    f"⚠ the server lowered this period's {what} {duration(since)} ago: "
+                    "a correction, not negative spend"
                 )
         rollover = self._trend.rollover
         if rollover is not None and self.report is not None:

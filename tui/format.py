@@ -90,13 +90,16 @@ def duration(seconds: float) -> str:
 
 
 def milli_rate(per_minute: Fraction) -> str:
-    """Milli-credits per minute, rounded down to the milli-credit: '12.345 credits/min'."""
-    return f"{milli(math.floor(per_minute))} credits/min"
+    """Milli-credits per minute, to the nearest milli-credit: '12.345 credits/min'."""
+    return f"{milli(math.floor(per_minute + Fraction(1, 2)))} credits/min"
 
 
 def cents_rate(per_minute: Fraction) -> str:
-    """Cents per minute to a tenth of a cent, rounded down: '3.2 ¢/min'."""
-    tenths = math.floor(per_minute * 10)
+    """Cents per minute to the nearest tenth of a cent: '3.2 ¢/min'.
+
+    (Rounded, not cut: 1.49 ¢/min shown as 1.4 would disagree with the runway beside it.)
+    """
+    tenths = math.floor(per_minute * 10 + Fraction(1, 2))
     return f"{tenths // 10:,}.{tenths % 10} ¢/min"
 
 

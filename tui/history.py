@@ -174,10 +174,15 @@ class History:
         return rows[-1] if rows else None
 
     def samples(self, scope: str, since: float | None, limit: int | None = None) -> list[Sample]:
-        """Oldest first; ``since`` in server time."""
+        """In arrival order, oldest first; ``since`` in server time.
+
+        Arrival, not the server's clock: a server whose clock or figures jump back (a
+        restart, a bad poll dated hours ahead) then starts a new run of samples instead
+        of leaving the newest polls sorted among older ones.
+        """
         query = (
             "SELECT at, wall, year, month, used_milli, spent_cents, balance_cents FROM polls "
-            "WHERE series_id = ? AND scope = ? AND at >= ? ORDER BY at DESC"
+            "WHERE series_id = ? AND scope = ? AND at >= ? ORDER BY wall DESC, at DESC"
         )
         params: tuple[object, ...] = (self._series, scope, -1.0 if since is None else since)
         if limit is not None:

@@ -174,9 +174,11 @@ class Event:
 
 def events_between(before: Sample, after: Sample) -> list[Event]:
     """What happened between two polls of the total, by the two budgets' rules."""
-    if after.period != before.period:
+    if after.period > before.period:
         label = f"{after.period[0]}-{after.period[1]:02d}"
         return [Event("rollover", after.at, "period", detail=label)]
+    if after.period < before.period:
+        return []  # the server went back a month: refused or said elsewhere, not news here
     found: list[Event] = []
     if after.used_milli < before.used_milli:
         found.append(Event("correction", after.at, "credits", before.used_milli - after.used_milli))

@@ -57,7 +57,7 @@ class Trend:
     balance: Runway = UNKNOWN
     top_up: Event | None = None  # the latest this period
     rollover: Event | None = None  # when this period began while we watched
-    correction: Event | None = None  # the latest this period: a figure went down
+    corrections: tuple[Event, ...] = ()  # the latest this period (credits and/or cents)
     closed: bool = False  # a past period: no rates, no runway
     since_mark: SinceMark | None = None
     # The last hour minute by minute, oldest first (None: no poll covered it).
@@ -116,7 +116,9 @@ def build_trend(
         balance=balance_runway(report.inference.balance_cents, account_cents.per_minute, now),
         top_up=top_ups[-1] if top_ups else None,
         rollover=rollovers[-1] if rollovers else None,
-        correction=corrections[-1] if corrections else None,
+        corrections=tuple(e for e in corrections if e.at == corrections[-1].at)
+        if corrections
+        else (),
         credits_minutes=tuple(_minutes(samples, used, gap)),
         cents_minutes=tuple(_minutes(samples, spent, gap)),
     )

@@ -149,6 +149,9 @@ class CreditsPanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
             rows.append(("rate 1h", Text(rate_words(trend.credits_long, fmt.milli_rate))))
         if report.period.end > now and not trend.closed:
             words = runway_words(trend.allowance)
+            if scope != "total" and trend.allowance.kind == "at":
+                # The allowance is the account's: it runs out at the account's pace.
+                words = words.replace(" at this rate", ", account pace")
             # Running out before the reset is news: a warning, critical within a day.
             runway = trend.allowance
             level = None

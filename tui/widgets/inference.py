@@ -64,6 +64,9 @@ class InferencePanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
             ("rate 1h", Text(rate_words(trend.cents_long, fmt.cents_rate))),
         ]
         words = balance_runway_words(trend.balance)
+        if self.data is not None and self.data[1] != "total":
+            # The balance is the account's: it runs out at the account's pace.
+            words = words.replace(" at this rate", ", account pace")
         soon = trend.balance.kind == "exhausted" or (
             trend.balance.minutes is not None and trend.balance.minutes < 24 * 60
         )
