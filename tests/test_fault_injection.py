@@ -18,6 +18,7 @@ from tests.servers import Reply, ScriptedServer, json_reply
 from tests.test_app import header, shown, until
 from tui.app import VectrosUsageApp
 from tui.client import SIMULATOR_HEADER, Secret, UsageClient
+from tui.pilot import poll_through
 from tui.simulator.model import UsageModel, VirtualClock
 from tui.widgets.credits import CreditsPanel
 from tui.widgets.daily_chart import DailyChart
@@ -304,18 +305,10 @@ async def test_a_server_clock_that_jumps_back_starts_rates_again_not_stuck() -> 
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda: app.settled)
 
-            async def poll(seconds: float) -> None:
-                polls = app.polls
-                faults.clock.advance(seconds)
-                await pilot.press("r")
-                await until(pilot, lambda: app.polls > polls)
-                await pilot.pause()
-
-            for _ in range(6):
-                await poll(60)
-            await poll(-1800)  # the server restarted: its clock and figures went back
-            for _ in range(6):
-                await poll(60)
+            await poll_through(pilot, faults.clock.advance, polls=6, step=60)
+            # The server restarted: its clock and figures went back.
+            await poll_through(pilot, faults.clock.advance, polls=1, step=-1800)
+            await poll_through(pilot, faults.clock.advance, polls=6, step=60)
             rate = next(v.plain for k, v in app.query_one(CreditsPanel).rows() if k == "rate 5m")
             assert rate.endswith("credits/min")  # measured on the new polls, not stuck
             assert app._history is not None

@@ -15,6 +15,7 @@ from tests.test_app import _drawn, header, shown, until
 from tui import format as fmt
 from tui.app import VectrosUsageApp
 from tui.history import default_path
+from tui.pilot import poll_through
 from tui.simulator import Simulator
 from tui.widgets.credits import CreditsPanel
 from tui.widgets.inference import InferencePanel
@@ -24,11 +25,7 @@ from tui.widgets.status import NoticeBar
 
 
 async def poll_after(pilot, app: VectrosUsageApp, sim: Simulator, seconds: float) -> None:  # type: ignore[no-untyped-def]
-    polls = app.polls
-    sim.clock.advance(seconds)
-    await pilot.press("r")
-    await until(pilot, lambda: app.polls > polls)
-    await pilot.pause()
+    await poll_through(pilot, sim.clock.advance, polls=1, step=seconds)
 
 
 def row(app: VectrosUsageApp, panel: type, label: str) -> str:
