@@ -9,9 +9,13 @@ origin.
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from textual.pilot import Pilot
 
 from tests.conftest import FROZEN_START, settings_for
 from tests.servers import Reply, ScriptedServer, json_reply
@@ -115,6 +119,16 @@ class FaultServer:
         raise AssertionError(mode)
 
 
+@contextlib.asynccontextmanager
+async def running(faults: FaultServer) -> AsyncIterator[tuple[VectrosUsageApp, Pilot[int]]]:
+    """The fault server up and an app polling it every second, first report on screen."""
+    with faults.server:
+        app = VectrosUsageApp(settings_for(faults.server.base_url, interval=1))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.settled)
+            yield app, pilot
+
+
 def notice(app: VectrosUsageApp) -> str:
     return shown(app, NoticeBar) if app.query_one(NoticeBar).has_class("shown") else ""
 
@@ -192,71 +206,59 @@ async def test_a_bug_while_drawing_is_an_error_state_and_polling_goes_on(
     monkeypatch: Any,
 ) -> None:
     faults = FaultServer()
-    with faults.server:
-        app = VectrosUsageApp(settings_for(faults.server.base_url, interval=1))
-        async with app.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: app.settled)
-            original = CreditsPanel.build_rows
+    async with running(faults) as (app, pilot):
+        original = CreditsPanel.build_rows
 
-            def broken(self: CreditsPanel) -> Any:
-                raise ZeroDivisionError("a bug in a panel")
+        def broken(self: CreditsPanel) -> Any:
+            raise ZeroDivisionError("a bug in a panel")
 
-            monkeypatch.setattr(CreditsPanel, "build_rows", broken)
-            faults.clock.advance(600)
-            await pilot.press("r")
-            await until(pilot, lambda: "internal error while drawing" in notice(app))
-            assert "ZeroDivisionError('a bug in a panel')" in notice(app)
-            assert "polling goes on" in notice(app)
-            assert app.is_running
-            monkeypatch.setattr(CreditsPanel, "build_rows", original)
-            polls = app.polls
-            faults.clock.advance(600)
-            await pilot.press("r")
-            await until(pilot, lambda: app.polls > polls and notice(app) == "")
-            assert "credits" in shown(app, CreditsPanel)
+        monkeypatch.setattr(CreditsPanel, "build_rows", broken)
+        faults.clock.advance(600)
+        await pilot.press("r")
+        await until(pilot, lambda: "internal error while drawing" in notice(app))
+        assert "ZeroDivisionError('a bug in a panel')" in notice(app)
+        assert "polling goes on" in notice(app)
+        assert app.is_running
+        monkeypatch.setattr(CreditsPanel, "build_rows", original)
+        polls = app.polls
+        faults.clock.advance(600)
+        await pilot.press("r")
+        await until(pilot, lambda: app.polls > polls and notice(app) == "")
+        assert "credits" in shown(app, CreditsPanel)
 
 
 async def test_a_report_for_a_month_not_begun_is_refused_and_cannot_wedge_the_monitor() -> None:
     faults = FaultServer()
-    with faults.server:
-        app = VectrosUsageApp(settings_for(faults.server.base_url, interval=1))
-        async with app.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: app.settled)
-            faults.mode = "future"
-            await pilot.press("r")
-            await until(pilot, lambda: "before that month began" in notice(app))
-            assert "December 2026" in header(app) and "stale" in header(app)
-            faults.mode = "ok"
-            await pilot.press("r")
-            await until(pilot, lambda: "● live" in header(app) and notice(app) == "")
+    async with running(faults) as (app, pilot):
+        faults.mode = "future"
+        await pilot.press("r")
+        await until(pilot, lambda: "before that month began" in notice(app))
+        assert "December 2026" in header(app) and "stale" in header(app)
+        faults.mode = "ok"
+        await pilot.press("r")
+        await until(pilot, lambda: "● live" in header(app) and notice(app) == "")
 
 
 async def test_an_earlier_month_is_believed_after_three_polls_in_a_row() -> None:
     faults = FaultServer()
-    with faults.server:
-        app = VectrosUsageApp(settings_for(faults.server.base_url, interval=1))
-        async with app.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: app.settled)
-            faults.mode = "backwards"
-            await pilot.press("r")
-            await until(pilot, lambda: "cannot go backwards" in notice(app))
-            assert "December 2026" in header(app)
-            # The server insists: then December was the mistake, not November.
-            await until(pilot, lambda: "November 2026" in header(app), timeout=15)
-            assert "● live" in header(app)
+    async with running(faults) as (app, pilot):
+        faults.mode = "backwards"
+        await pilot.press("r")
+        await until(pilot, lambda: "cannot go backwards" in notice(app))
+        assert "December 2026" in header(app)
+        # The server insists: then December was the mistake, not November.
+        await until(pilot, lambda: "November 2026" in header(app), timeout=15)
+        assert "● live" in header(app)
 
 
 async def test_a_correction_is_said_and_not_counted_as_negative_spend() -> None:
     faults = FaultServer()
-    with faults.server:
-        app = VectrosUsageApp(settings_for(faults.server.base_url, interval=1))
-        async with app.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: app.settled)
-            faults.mode = "corrected"
-            await pilot.press("r")
-            await until(pilot, lambda: "a correction, not negative spend" in notice(app))
-            assert "lowered this period's credits by 0.800 " in notice(app)
-            assert "-" not in shown(app, CreditsPanel).split("rate 5m")[-1].split("\n")[0]
+    async with running(faults) as (app, pilot):
+        faults.mode = "corrected"
+        await pilot.press("r")
+        await until(pilot, lambda: "a correction, not negative spend" in notice(app))
+        assert "lowered this period's credits by 0.800 " in notice(app)
+        assert "-" not in shown(app, CreditsPanel).split("rate 5m")[-1].split("\n")[0]
 
 
 async def test_the_simulator_mark_goes_when_the_server_stops_saying_so() -> None:
@@ -277,40 +279,31 @@ async def test_the_simulator_mark_goes_when_the_server_stops_saying_so() -> None
 async def test_without_daily_figures_the_chart_is_built_from_recorded_polls() -> None:
     faults = FaultServer()
     faults.mode = "no-daily"
-    with faults.server:
-        app = VectrosUsageApp(settings_for(faults.server.base_url, interval=1))
-        async with app.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: app.settled)
-            first = faults.model.report()
-            for _ in range(4):
-                polls = app.polls
-                faults.clock.advance(600)
-                await pilot.press("r")
-                await until(pilot, lambda polls=polls: app.polls > polls)
-            await until(pilot, lambda: app.settled)
-            chart = app.query_one(DailyChart)
-            assert "from recorded polls (the report has no daily figures)" in str(
-                chart.border_title
-            )
-            last = faults.model.report()
-            live = [r["environments"]["live"]["credits"]["usedMilli"] for r in (first, last)]
-            (today,) = [d for d in app._daily if d.day.day == 3]
-            assert today.live.used_milli == live[1] - live[0]  # what the polls saw, exactly
+    async with running(faults) as (app, pilot):
+        first = faults.model.report()
+        for _ in range(4):
+            polls = app.polls
+            faults.clock.advance(600)
+            await pilot.press("r")
+            await until(pilot, lambda polls=polls: app.polls > polls)
+        await until(pilot, lambda: app.settled)
+        chart = app.query_one(DailyChart)
+        assert "from recorded polls (the report has no daily figures)" in str(chart.border_title)
+        last = faults.model.report()
+        live = [r["environments"]["live"]["credits"]["usedMilli"] for r in (first, last)]
+        (today,) = [d for d in app._daily if d.day.day == 3]
+        assert today.live.used_milli == live[1] - live[0]  # what the polls saw, exactly
 
 
 async def test_a_server_clock_that_jumps_back_starts_rates_again_not_stuck() -> None:
     faults = FaultServer()
-    with faults.server:
-        app = VectrosUsageApp(settings_for(faults.server.base_url, interval=1))
-        async with app.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: app.settled)
-
-            await poll_through(pilot, faults.clock.advance, polls=6, step=60)
-            # The server restarted: its clock and figures went back.
-            await poll_through(pilot, faults.clock.advance, polls=1, step=-1800)
-            await poll_through(pilot, faults.clock.advance, polls=6, step=60)
-            rate = next(v.plain for k, v in app.query_one(CreditsPanel).rows() if k == "rate 5m")
-            assert rate.endswith("credits/min")  # measured on the new polls, not stuck
-            assert app._history is not None
-            corrections = [e for e in app._history.events() if e.kind == "correction"]
-            assert len({e.at for e in corrections}) == 1  # said once, not on every later poll
+    async with running(faults) as (app, pilot):
+        await poll_through(pilot, faults.clock.advance, polls=6, step=60)
+        # The server restarted: its clock and figures went back.
+        await poll_through(pilot, faults.clock.advance, polls=1, step=-1800)
+        await poll_through(pilot, faults.clock.advance, polls=6, step=60)
+        rate = next(v.plain for k, v in app.query_one(CreditsPanel).rows() if k == "rate 5m")
+        assert rate.endswith("credits/min")  # measured on the new polls, not stuck
+        assert app._history is not None
+        corrections = [e for e in app._history.events() if e.kind == "correction"]
+        assert len({e.at for e in corrections}) == 1  # said once, not on every later poll

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 
+from textual.pilot import Pilot
 from textual.widgets import Static
 
 from tests.conftest import settings_for
@@ -22,6 +24,17 @@ from tui.widgets.inference import InferencePanel
 from tui.widgets.intraday import IntradayStrip
 from tui.widgets.marks import MarksScreen
 from tui.widgets.status import NoticeBar
+
+
+@contextlib.asynccontextmanager
+async def watching(
+    sim: Simulator, size: tuple[int, int] = (120, 40)
+) -> AsyncIterator[tuple[VectrosUsageApp, Pilot[int]]]:
+    """An app polling the simulator, its first report on screen."""
+    app = VectrosUsageApp(settings_for(sim.base_url))
+    async with app.run_test(size=size) as pilot:
+        await until(pilot, lambda: app.settled)
+        yield app, pilot
 
 
 async def poll_after(pilot, app: VectrosUsageApp, sim: Simulator, seconds: float) -> None:  # type: ignore[no-untyped-def]
@@ -40,9 +53,7 @@ async def test_rates_warm_up_then_show_the_simulators_own_pace(
     make_simulator: Callable[..., Simulator],
 ) -> None:
     sim = make_simulator()
-    app = VectrosUsageApp(settings_for(sim.base_url))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.settled)
+    async with watching(sim) as (app, pilot):
         first = sim.model.report()
         assert row(app, CreditsPanel, "rate 5m") == "warming up"
         await poll_after(pilot, app, sim, 20)
@@ -71,9 +82,7 @@ async def test_a_top_up_is_an_event_not_negative_spend(
 ) -> None:
     start = datetime(2026, 12, 3, 14, 0, tzinfo=UTC)
     sim = make_simulator(scenario="top-up", start=start)
-    app = VectrosUsageApp(settings_for(sim.base_url))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.settled)
+    async with watching(sim) as (app, pilot):
         for _ in range(12):  # two minutes a poll, across the top-up at 14:10
             await poll_after(pilot, app, sim, 120)
         assert row(app, InferencePanel, "top-up") == "+$500.00 at 14:10 UTC"
@@ -86,9 +95,7 @@ async def test_a_month_rollover_is_said_and_the_rate_starts_again(
     make_simulator: Callable[..., Simulator],
 ) -> None:
     sim = make_simulator(scenario="month-end", start=datetime(2026, 12, 31, 23, 45, tzinfo=UTC))
-    app = VectrosUsageApp(settings_for(sim.base_url))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.settled)
+    async with watching(sim) as (app, pilot):
         for _ in range(10):
             await poll_after(pilot, app, sim, 60)
         assert app.report is not None and app.report.period.key == (2026, 12)
@@ -142,9 +149,7 @@ async def test_brackets_step_through_closed_periods_fetched_once(
     make_simulator: Callable[..., Simulator],
 ) -> None:
     sim = make_simulator()
-    app = VectrosUsageApp(settings_for(sim.base_url))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.settled)
+    async with watching(sim) as (app, pilot):
         assert app._client is not None
         fetched: list[object] = []
         real_fetch = app._client.fetch
@@ -184,9 +189,7 @@ async def test_a_period_the_server_refuses_is_said_and_the_screen_stays(
     make_simulator: Callable[..., Simulator],
 ) -> None:
     sim = make_simulator()
-    app = VectrosUsageApp(settings_for(sim.base_url))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.settled)
+    async with watching(sim) as (app, pilot):
         for _ in range(13):  # the simulator answers 12 months back, no further
             await pilot.press("left_square_bracket")
             await pilot.pause(0.2)
@@ -198,9 +201,7 @@ async def test_a_named_mark_counts_spend_on_every_tab_persists_and_clears(
     make_simulator: Callable[..., Simulator],
 ) -> None:
     sim = make_simulator(scenario="load-test")
-    app = VectrosUsageApp(settings_for(sim.base_url))
-    async with app.run_test(size=(120, 50)) as pilot:
-        await until(pilot, lambda: app.settled)
+    async with watching(sim, size=(120, 50)) as (app, pilot):
         start = sim.model.report()
         await pilot.press("m")
         await pilot.press(*"load test started")
@@ -241,9 +242,7 @@ async def test_the_last_hour_minute_by_minute_follows_the_chart_metric(
     make_simulator: Callable[..., Simulator],
 ) -> None:
     sim = make_simulator(scenario="load-test")
-    app = VectrosUsageApp(settings_for(sim.base_url))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.settled)
+    async with watching(sim) as (app, pilot):
         figures = [sim.model.report()]
         for _ in range(8):  # a poll a minute: each climb lands in its own minute
             await poll_after(pilot, app, sim, 60)
@@ -273,9 +272,7 @@ async def test_runways_fall_back_to_the_hour_when_five_minutes_are_too_few(
     # Polls five simulated minutes apart (a fast clock, or a long interval): the 5-min
     # rate never has three polls, the hour's does, and the runways use it.
     sim = make_simulator()
-    app = VectrosUsageApp(settings_for(sim.base_url))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.settled)
+    async with watching(sim) as (app, pilot):
         for _ in range(4):
             await poll_after(pilot, app, sim, 300)
         assert row(app, CreditsPanel, "rate 5m") == "warming up"
