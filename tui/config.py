@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import httpx
 
 from tui.client import DEFAULT_PATH, Secret, tls_context
+from tui.thresholds import DEFAULT_THRESHOLDS, Thresholds
 
 ENV_BASE_URL = "VECTROS_BASE_URL"
 ENV_TOKEN = "VECTROS_TOKEN"  # noqa: S105 - the variable's name, not a token
@@ -38,6 +39,11 @@ class Settings:
     ca_bundle: str | None = None  # CA file or directory for https (else certifi's)
     debug_log: str | None = None  # --debug FILE
     history: bool = True  # record polls in the state dir (False: --no-history)
+    thresholds: Thresholds = DEFAULT_THRESHOLDS
+    profile: str | None = None  # the config file's profile these came from, if any
+    hide_money: bool = False  # start with balances and cents hidden (pairing)
+    theme: str | None = None  # a Textual theme name; None: the app's default
+    mouse: bool = True  # False: --no-mouse, the terminal keeps its own selection
 
 
 def is_loopback(host: str) -> bool:

@@ -1,0 +1,133 @@
+"""Warn and critical levels, and when crossing one is worth an alert. Pure: no Textual.
+
+Three things can be worth a warning: how much of the monthly allowance is gone (a
+percentage), how much pre-paid balance is left (cents), and how soon either runs out
+at the current rate (minutes). Each is judged on its own and given a level with a word,
+so a state never rests on colour alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from fractions import Fraction
+from typing import Literal
+
+Level = Literal["ok", "warn", "critical"]
+Axis = Literal["allowance", "balance", "allowance runway", "balance runway"]
+RANK: dict[Level, int] = {"ok": 0, "warn": 1, "critical": 2}
+WORD: dict[Level, str] = {"ok": "ok", "warn": "WARN", "critical": "CRITICAL"}
+SYMBOL: dict[Level, str] = {"ok": "✓", "warn": "▲", "critical": "✖"}
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """The levels, as set in a profile or by flags. ``None`` turns a level off."""
+
+    credits_warn_percent: int | None = 75  # of the monthly allowance used
+    credits_critical_percent: int | None = 90
+    balance_warn_cents: int | None = 1_000  # balance left at or below
+    balance_critical_cents: int | None = 100
+    runway_warn_minutes: int | None = 24 * 60  # runs out within, at the current rate
+    runway_critical_minutes: int | None = 2 * 60
+    bell: bool = False  # ring the terminal bell when a level is crossed upwards
+    notify: bool = False  # a desktop notification (OSC 9 and OSC 777) likewise
+    cooldown_seconds: int = 300  # one alert per axis per cooldown
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("bell", "notify"):
+                if not isinstance(value, bool):
+                    raise ValueError(f"{f.name} must be true or false")
+                continue
+            if value is None and f.name != "cooldown_seconds":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{f.name} must be a whole number")
+            if value < 0:
+                raise ValueError(f"{f.name} cannot be negative")
+        for name in ("credits_warn_percent", "credits_critical_percent"):
+            value = getattr(self, name)
+            if value is not None and not 1 <= value <= 100:
+                raise ValueError(f"{name} must be 1 to 100")
+        # A warning comes before the critical level, whichever way the figure moves.
+        pairs = (
+            ("credits_warn_percent", "credits_critical_percent"),
+            ("balance_critical_cents", "balance_warn_cents"),
+            ("runway_critical_minutes", "runway_warn_minutes"),
+        )
+        for low, high in pairs:
+            a, b = getattr(self, low), getattr(self, high)
+            if a is not None and b is not None and a > b:
+                raise ValueError(f"{low} ({a}) must be at most {high} ({b})")
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    axis: Axis
+    level: Level
+    why: str = field(default="")  # in words, e.g. "92 % of the allowance used"
+
+
+def allowance_level(used_milli: int, allowance_milli: int | None, t: Thresholds) -> Level:
+    """Level of the share of the allowance used (exact: no float rounding at the edge)."""
+    if not allowance_milli or allowance_milli <= 0:
+        return "ok"
+    share = Fraction(used_milli * 100, allowance_milli)
+    if t.credits_critical_percent is not None and share >= t.credits_critical_percent:
+        return "critical"
+    if t.credits_warn_percent is not None and share >= t.credits_warn_percent:
+        return "warn"
+    return "ok"
+
+
+def balance_level(balance_cents: int, t: Thresholds) -> Level:
+    if t.balance_critical_cents is not None and balance_cents <= t.balance_critical_cents:
+        return "critical"
+    if t.balance_warn_cents is not None and balance_cents <= t.balance_warn_cents:
+        return "warn"
+    return "ok"
+
+
+def runway_level(minutes: Fraction | int | None, exhausted: bool, t: Thresholds) -> Level:
+    """Level of a runway: exhausted is critical; unknown or lasting is ok."""
+    if exhausted:
+        return "critical"
+    if minutes is None:
+        return "ok"
+    if t.runway_critical_minutes is not None and minutes <= t.runway_critical_minutes:
+        return "critical"
+    if t.runway_warn_minutes is not None and minutes <= t.runway_warn_minutes:
+        return "warn"
+    return "ok"
+
+
+def worst(levels: list[Level]) -> Level:
+    return max(levels, key=RANK.__getitem__, default="ok")
+
+
+class AlertGate:
+    """Says which judgements deserve an alert now: a level crossed upwards (ok → warn,
+    warn → critical), at most once per axis per cooldown. Falling back re-arms it."""
+
+    def __init__(self, cooldown_seconds: float) -> None:
+        self.cooldown = cooldown_seconds
+        self._level: dict[Axis, Level] = {}
+        self._last_alert: dict[Axis, float] = {}
+
+    def update(self, judgements: list[Judgement], now: float) -> list[Judgement]:
+        due: list[Judgement] = []
+        for j in judgements:
+            before = self._level.get(j.axis, "ok")
+            self._level[j.axis] = j.level
+            if RANK[j.level] <= RANK[before]:
+                continue
+            last = self._last_alert.get(j.axis)
+            if last is not None and now - last < self.cooldown:
+                continue
+            self._last_alert[j.axis] = now
+            due.append(j)
+        return due
