@@ -302,7 +302,7 @@ async def test_a_server_clock_that_jumps_back_starts_rates_again_not_stuck() -> 
         # The server restarted: its clock and figures went back.
         await poll_through(pilot, faults.clock.advance, polls=1, step=-1800)
         await poll_through(pilot, faults.clock.advance, polls=6, step=60)
-        rate = next(v.plain for k, v in app.query_one(CreditsPanel).rows() if k == "rate 5m")
+        rate = app.query_one(CreditsPanel).figures()["rate 5m"]
         assert rate.endswith("credits/min")  # measured on the new polls, not stuck
         assert app._history is not None
         corrections = [e for e in app._history.events() if e.kind == "correction"]

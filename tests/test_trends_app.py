@@ -43,8 +43,7 @@ async def poll_after(pilot, app: VectrosUsageApp, sim: Simulator, seconds: float
 
 def row(app: VectrosUsageApp, panel: type, label: str) -> str:
     """The value on the row with this label, checked to be drawn on screen."""
-    rows = dict((name, value.plain) for name, value in app.query_one(panel).rows())
-    value = rows[label]
+    value = app.query_one(panel).figures()[label]
     assert value in shown(app, panel)
     return value
 

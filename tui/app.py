@@ -5,22 +5,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.widgets import Footer, Tab, Tabs
 
 from tui import format as fmt
+from tui.alerts import notification
 from tui.backoff import Backoff
 from tui.client import Fetched, UsageClient, UsageError
 from tui.config import Settings
@@ -37,6 +40,7 @@ from tui.report import (
     next_month,
     previous_month,
 )
+from tui.thresholds import WORD, AlertGate, Judgement, judge
 from tui.trend import (
     CLOSED,
     NO_TREND,
@@ -47,11 +51,13 @@ from tui.trend import (
     sample_of,
 )
 from tui.widgets.chart_slot import ChartSlot, Metric, Source
-from tui.widgets.credits import CreditsPanel
-from tui.widgets.inference import InferencePanel
+from tui.widgets.credits import CreditsPanel, runway_words
+from tui.widgets.help import HelpScreen
+from tui.widgets.inference import InferencePanel, balance_runway_words
 from tui.widgets.intraday import IntradayStrip
 from tui.widgets.marks import MarkScreen, MarksScreen
 from tui.widgets.status import NoticeBar, StatusHeader
+from tui.widgets.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmall
 
 log = logging.getLogger("vectros_usage.app")
 
@@ -60,23 +66,31 @@ EXIT_SIGNAL = 128  # + the signal number, as shells do
 SKEW_TOLERANCE = 15 * 60  # seconds between generatedAt and arrival before we say so
 EARLY = timedelta(hours=1)  # clock slack for a report generated just before its month
 BACKWARDS_ACCEPTED_AFTER = 3  # polls in a row for an earlier month before we believe it
+MONTH = Binding.Group("Month")  # [ and ] share one footer entry
+CHART_FROM_HEIGHT = 27  # rows: below, the figures keep the room and the daily chart goes
 
 
 class VectrosUsageApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "vectros-usage"
-    ENABLE_COMMAND_PALETTE = False  # no palette entries yet; ^p would only confuse
+    # The screen gets one class per axis: below the minimum the figures would be cut,
+    # so a message shows instead; short of rows, the daily chart goes first.
+    HORIZONTAL_BREAKPOINTS = [(0, "-too-narrow"), (MIN_WIDTH, "-fits")]
+    VERTICAL_BREAKPOINTS = [(0, "-too-short"), (MIN_HEIGHT, "-short"), (CHART_FROM_HEIGHT, "-tall")]
 
     BINDINGS = [
-        Binding("1", "scope('total')", "Total"),
-        Binding("2", "scope('live')", "Live"),
-        Binding("3", "scope('test')", "Test"),
+        # The tabs say 1 2 3 themselves: the footer keeps its room for the rest.
+        Binding("1", "scope('total')", "Total", show=False),
+        Binding("2", "scope('live')", "Live", show=False),
+        Binding("3", "scope('test')", "Test", show=False),
         Binding("r", "refresh_now", "Refresh"),
         Binding("c", "toggle_chart", "Chart"),
-        Binding("left_square_bracket", "period(-1)", "Earlier"),
-        Binding("right_square_bracket", "period(1)", "Later"),
+        Binding("left_square_bracket", "period(-1)", "Earlier", group=MONTH),
+        Binding("right_square_bracket", "period(1)", "Later", group=MONTH),
         Binding("m", "mark", "Mark"),
         Binding("M", "marks", "Marks", show=False),
+        Binding("h", "toggle_money", "Hide $"),
+        Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
         # A monitor left in a tmux pane should stop on Ctrl-C like any other.
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
@@ -84,6 +98,7 @@ class VectrosUsageApp(App[int]):
 
     scope: reactive[Scope] = reactive("total")
     metric: reactive[Metric] = reactive("credits")
+    hide_money: reactive[bool] = reactive(False, init=False)
 
     def __init__(
         self,
@@ -94,6 +109,10 @@ class VectrosUsageApp(App[int]):
     ) -> None:
         super().__init__()
         self.settings = settings
+        if settings.theme:
+            self.theme = settings.theme
+        self.set_reactive(VectrosUsageApp.hide_money, settings.hide_money)
+        self._alerts = AlertGate(settings.thresholds.cooldown_seconds)
         self._clock = clock
         self._client = client
         self.report: UsageReport | None = None
@@ -122,20 +141,25 @@ class VectrosUsageApp(App[int]):
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
-        yield StatusHeader(self.settings.demo_label)
-        yield NoticeBar(id="notice")
+        thresholds = self.settings.thresholds
+        inference = InferencePanel(thresholds=thresholds, id="inference")
+        inference.hide_money = self.hide_money
+        # "body": what gives way to the "too small" message below the minimum size.
+        yield StatusHeader(self.settings.demo_label).add_class("body")
+        yield NoticeBar(id="notice").add_class("body")
         yield Tabs(
             Tab("1 Total", id="total"),
             Tab("2 Live", id="live"),
             Tab("3 Test", id="test"),
             id="scopes",
-        )
-        with Horizontal(id="panels"):
-            yield CreditsPanel(id="credits")
-            yield InferencePanel(id="inference")
-        yield IntradayStrip(id="intraday")
-        yield ChartSlot(id="chart-slot")
-        yield Footer()
+        ).add_class("body")
+        with Horizontal(id="panels").add_class("body"):
+            yield CreditsPanel(thresholds=thresholds, id="credits")
+            yield inference
+        yield IntradayStrip(id="intraday").add_class("body")
+        yield ChartSlot(id="chart-slot").add_class("body")
+        yield Footer(show_command_palette=False).add_class("body")
+        yield TooSmall()
 
     def on_mount(self) -> None:
         if self._client is None:
@@ -154,6 +178,11 @@ class VectrosUsageApp(App[int]):
                 loop.add_signal_handler(signum, self._exit_on_signal, signum)
         self.poll_loop()
         self.set_interval(1.0, self._tick)
+
+    def on_resize(self) -> None:
+        # Under 80 columns the footer drops its padding so that q Quit still shows.
+        with contextlib.suppress(NoMatches):
+            self.query_one(Footer).compact = self.size.width < 80
 
     def _exit_on_signal(self, signum: int) -> None:
         self.exit(return_code=EXIT_SIGNAL + signum)
@@ -406,9 +435,60 @@ class VectrosUsageApp(App[int]):
             self._trend = trend = self._build_trend(report, now)
         self.query_one(CreditsPanel).show((report, self.scope, now, trend))
         self.query_one(InferencePanel).show((report, self.scope, now, trend))
-        self.query_one(IntradayStrip).show(trend, self.metric)
+        hide = self.hide_money and self.metric == "inference"
+        self.query_one(IntradayStrip).show(trend, self.metric, hide_values=hide)
         chart_report, source = self._daily_for_chart(report, closed)
-        self.query_one(ChartSlot).show(chart_report, self.scope, self.metric, source)
+        self.query_one(ChartSlot).show(
+            chart_report, self.scope, self.metric, source, hide_values=hide
+        )
+        if not closed:
+            self._judge(report, trend)
+
+    # ------------------------------------------------------------------ alerts
+
+    def _judge(self, report: UsageReport, trend: Trend) -> None:
+        """Alert when a level is crossed upwards: a toast, and a bell or a desktop
+        notification if the profile asks for them (once per level per cooldown)."""
+        judgements = judge(
+            used_milli=report.credits.used_milli,
+            allowance_milli=report.allowance_milli,
+            balance_cents=report.inference.balance_cents,
+            allowance_runway=(trend.allowance.kind, trend.allowance.minutes),
+            balance_runway=(trend.balance.kind, trend.balance.minutes),
+            t=self.settings.thresholds,
+        )
+        for judgement in self._alerts.update(judgements, self._clock()):
+            self._alert(judgement, self._alert_words(judgement, report, trend))
+
+    def _alert_words(self, judgement: Judgement, report: UsageReport, trend: Trend) -> str:
+        allowance = report.allowance_milli
+        if judgement.axis == "allowance" and allowance:
+            share = fmt.percent_tenths(fmt.ratio_tenths(report.credits.used_milli, allowance))
+            return f"{share} of the monthly allowance used"
+        if judgement.axis == "balance":
+            if self.hide_money:
+                return "the inference balance is low"
+            money = fmt.money(report.inference.balance_cents, report.inference.currency)
+            return f"inference balance down to {money}"
+        if judgement.axis == "allowance runway":
+            return f"monthly allowance runs out: {runway_words(trend.allowance)}"
+        return f"inference balance runs out {balance_runway_words(trend.balance)}"
+
+    def _alert(self, judgement: Judgement, words: str) -> None:
+        t = self.settings.thresholds
+        critical = judgement.level == "critical"
+        title = f"{'✖' if critical else '▲'} {WORD[judgement.level]}"
+        self.notify(
+            words,
+            title=title,
+            severity="error" if critical else "warning",
+            timeout=20 if critical else 10,
+            markup=False,
+        )
+        if t.bell:
+            self.bell()
+        if t.notify and not self.is_headless and self._driver is not None:
+            self._driver.write(notification(f"vectros-usage {title}", words, os.environ))
 
     def _daily_for_chart(self, report: UsageReport, closed: bool) -> tuple[UsageReport, Source]:
         """The report's own daily figures, or, when it has none, the recorded polls'."""
@@ -463,6 +543,8 @@ class VectrosUsageApp(App[int]):
                 what = " and ".join(
                     f"credits by {fmt.milli(e.amount)}"
                     if e.axis == "credits"
+                    else "inference spend"
+                    if self.hide_money
                     else f"inference spend by {fmt.money(e.amount, currency)}"
                     for e in corrections
                 )
@@ -558,3 +640,41 @@ class VectrosUsageApp(App[int]):
 
     def action_toggle_chart(self) -> None:
         self.metric = "inference" if self.metric == "credits" else "credits"
+
+    def action_toggle_money(self) -> None:
+        self.hide_money = not self.hide_money
+        self.notify(
+            "Money hidden: percentages and rates stay. h shows it again."
+            if self.hide_money
+            else "Money shown.",
+            timeout=3,
+        )
+
+    def watch_hide_money(self, hidden: bool) -> None:
+        panel = self.query_one(InferencePanel)
+        panel.hide_money = hidden
+        panel.redraw()
+        self._apply()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.settings.thresholds))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        money = "Show money" if self.hide_money else "Hide money"
+        commands = (
+            ("Total tab", "live + test, the account", lambda: self.action_scope("total")),
+            ("Live tab", "the live environment", lambda: self.action_scope("live")),
+            ("Test tab", "the test environment", lambda: self.action_scope("test")),
+            ("Refresh now", "poll the usage report now (r)", self.action_refresh_now),
+            ("Chart: credits / inference", "switch the daily chart (c)", self.action_toggle_chart),
+            ("Earlier month", "a closed past period ([)", lambda: self.action_period(-1)),
+            ("Later month", "towards the current period (])", lambda: self.action_period(1)),
+            ("Set a mark", "count spend from now on every tab (m)", self.action_mark),
+            ("List marks", "and clear them (M)", self.action_marks),
+            (money, "for screen-sharing: percentages and rates stay (h)", self.action_toggle_money),
+            ("Help", "keys and what the words mean (?)", self.action_help),
+        )
+        for title, help_text, callback in commands:
+            yield SystemCommand(title, help_text, callback)

@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -172,6 +173,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep polls in memory only (default: recorded in the state directory, "
         "$VECTROS_USAGE_STATE_DIR to move it)",
     )
+    parser.add_argument(
+        "--hide-money",
+        action="store_true",
+        help="start with balances and amounts hidden, for screen-sharing (h toggles)",
+    )
+    parser.add_argument(
+        "--theme",
+        default=None,
+        metavar="NAME",
+        help="a Textual theme, e.g. textual-light for a light terminal "
+        "(default: textual-dark; --theme list shows them)",
+    )
+    parser.add_argument(
+        "--no-mouse",
+        action="store_true",
+        help="leave the mouse to the terminal (select and copy text as usual)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     snap = sub.add_parser("snapshot", help="print the current report once and exit")
@@ -250,13 +268,30 @@ def _start_debug_log(settings: Settings) -> None:
         raise ConfigError(message) from None
 
 
+def _theme(name: str | None) -> str | None:
+    """The theme asked for, checked before the terminal is taken over."""
+    if name is None:
+        return None
+    from textual.theme import BUILTIN_THEMES
+
+    if name == "list":
+        print("\n".join(sorted(BUILTIN_THEMES)))
+        raise SystemExit(EXIT_OK)
+    if name not in BUILTIN_THEMES:
+        known = ", ".join(sorted(BUILTIN_THEMES))
+        raise ConfigError(f"no theme {name!r}; the themes are: {known}")
+    return name
+
+
 def _run_monitor(args: argparse.Namespace) -> int:
     from tui.app import VectrosUsageApp
 
-    with _settings(args) as settings:
-        _start_debug_log(settings)
+    theme = _theme(args.theme)
+    with _settings(args) as given:
+        _start_debug_log(given)
+        settings = replace(given, theme=theme, hide_money=args.hide_money, mouse=not args.no_mouse)
         app = VectrosUsageApp(settings)
-        app.run()
+        app.run(mouse=settings.mouse)
     # App.run() swallows a crash and leaves the status 0 unless we pass it on.
     return app.return_code if app.return_code is not None else EXIT_OK
 

@@ -8,7 +8,7 @@ so a state never rests on colour alone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from fractions import Fraction
 from typing import Literal
 
@@ -69,7 +69,6 @@ DEFAULT_THRESHOLDS = Thresholds()
 class Judgement:
     axis: Axis
     level: Level
-    why: str = field(default="")  # in words, e.g. "92 % of the allowance used"
 
 
 def allowance_level(used_milli: int, allowance_milli: int | None, t: Thresholds) -> Level:
@@ -105,6 +104,16 @@ def runway_level(minutes: Fraction | int | None, exhausted: bool, t: Thresholds)
     return "ok"
 
 
+def allowance_runway_level(kind: str, minutes: Fraction | None, t: Thresholds) -> Level:
+    """Running out before the reset is news whatever the levels say: at least a warning."""
+    if kind == "exhausted":
+        return "critical"
+    if kind != "at":
+        return "ok"
+    level = runway_level(minutes, False, t)
+    return "warn" if level == "ok" else level
+
+
 def worst(levels: list[Level]) -> Level:
     return max(levels, key=RANK.__getitem__, default="ok")
 
@@ -131,3 +140,28 @@ class AlertGate:
             self._last_alert[j.axis] = now
             due.append(j)
         return due
+
+
+def judge(
+    *,
+    used_milli: int,
+    allowance_milli: int | None,
+    balance_cents: int,
+    allowance_runway: tuple[str, Fraction | None],
+    balance_runway: tuple[str, Fraction | None],
+    t: Thresholds,
+) -> list[Judgement]:
+    """The account's four levels. A runway is (kind, minutes) as `tui.rates.Runway` has
+    them: "exhausted", "at" (runs out in `minutes`), anything else lasts. An allowance
+    that runs out before its reset is at least a warning."""
+
+    kind, minutes = balance_runway
+    return [
+        Judgement("allowance", allowance_level(used_milli, allowance_milli, t)),
+        Judgement("balance", balance_level(balance_cents, t)),
+        Judgement("allowance runway", allowance_runway_level(*allowance_runway, t)),
+        Judgement(
+            "balance runway",
+            runway_level(minutes if kind == "at" else None, kind == "exhausted", t),
+        ),
+    ]

@@ -27,15 +27,21 @@ class ChartSlot(Container):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._chart: DailyChart | None = None
-        self._pending: tuple[UsageReport, Scope, Metric, Source] | None = None
+        self._pending: tuple[UsageReport, Scope, Metric, Source, bool] | None = None
 
     def show(
-        self, report: UsageReport, scope: Scope, metric: Metric, source: Source = "report"
+        self,
+        report: UsageReport,
+        scope: Scope,
+        metric: Metric,
+        source: Source = "report",
+        *,
+        hide_values: bool = False,
     ) -> None:
         first = self._pending is None and self._chart is None
-        self._pending = (report, scope, metric, source)
+        self._pending = (report, scope, metric, source, hide_values)
         if self._chart is not None:
-            self._chart.show(report, scope, metric, source)
+            self._chart.show(report, scope, metric, source, hide_values)
         elif first:
             self.call_after_refresh(self._create)
 

@@ -12,21 +12,36 @@ from rich.text import Text
 from tui import format as fmt
 from tui.rates import Rate, Runway
 from tui.report import Scope, UsageReport
+from tui.thresholds import (
+    DEFAULT_THRESHOLDS,
+    SYMBOL,
+    Level,
+    Thresholds,
+    allowance_level,
+    allowance_runway_level,
+)
 from tui.trend import Trend
 from tui.widgets.diffed import FigurePanel, Row
 
 # Words for how much of the allowance is gone, so the state never rests on colour.
-LEVELS = ((1000, "exhausted", "critical"), (900, "critical", "critical"), (750, "high", "warn"))
+LEVEL_WORDS: dict[Level, str] = {"ok": "ok", "warn": "▲ WARN", "critical": "✖ CRITICAL"}
 
 
-def allowance_level(tenths: int | None) -> tuple[str, str]:
-    """(word, style key) for a share of the allowance in tenths of a percent."""
-    if tenths is None:
+def allowance_state(used_milli: int, allowance_milli: int | None, t: Thresholds) -> tuple[str, str]:
+    """(word, style key) for the account's share of the allowance used."""
+    if allowance_milli is None:
         return ("no allowance in report", "muted")
-    for floor, word, style in LEVELS:
-        if tenths >= floor:
-            return (word, style)
-    return ("ok", "ok")
+    if used_milli >= allowance_milli > 0:
+        return ("✖ exhausted", "critical")
+    level = allowance_level(used_milli, allowance_milli, t)
+    return (LEVEL_WORDS[level], level)
+
+
+def flagged(text: str, level: Level, *, narrow: bool = False) -> str:
+    """A runway's words, with the level's symbol in front when it is not fine."""
+    if level == "ok":
+        return text
+    return f"{SYMBOL[level]}{'' if narrow else ' '}{text}"
 
 
 def runway_words(runway: Runway) -> str:
@@ -70,6 +85,10 @@ class CreditsPanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
         "credits--muted",
     }
 
+    def __init__(self, *, thresholds: Thresholds = DEFAULT_THRESHOLDS, id: str | None = None):
+        super().__init__(id=id)
+        self.thresholds = thresholds
+
     def on_mount(self) -> None:
         super().on_mount()
         self.border_title = "Credits · monthly allowance"
@@ -100,10 +119,8 @@ class CreditsPanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
         allowance = report.allowance_milli
         used = report.used_milli(scope)
         tenths = fmt.ratio_tenths(used, allowance) if allowance is not None else None
-        word, level = allowance_level(
-            fmt.ratio_tenths(report.credits.used_milli, allowance) if allowance else None
-        )
-        bar = max(6, width - 19)  # leaves room for ' 100.0 % exhausted'
+        word, level = allowance_state(report.credits.used_milli, allowance, self.thresholds)
+        bar = max(6, width - 21)  # leaves room for ' 100.0 % ✖ exhausted'
         filled = 0 if tenths is None else min(bar, (min(tenths, 1000) * bar) // 1000)
         if used > 0 and filled == 0:
             filled = 1  # something used shows as something
@@ -122,56 +139,65 @@ class CreditsPanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
             return [("", Text(self.waiting, style=self._style("muted")))]
         report, scope, now, trend = self.data
         allowance = report.allowance_milli
+        used_milli = fmt.milli(report.used_milli(scope))
         rows: list[Row] = [
-            (
-                "used" if scope == "total" else scope,
-                Text(f"{fmt.milli(report.used_milli(scope))} credits"),
-            )
+            ("used" if scope == "total" else scope, Text(f"{used_milli} credits"), Text(used_milli))
         ]
         if allowance is None:
-            rows.append(("of", Text("the report gives no allowance")))
+            rows.append(("of", Text("the report gives no allowance"), Text("not given")))
             rows.append(("left", Text("—")))
         else:
-            rows.append(("of", Text(f"{fmt.milli(allowance)} allowance")))
+            rows.append(
+                ("of", Text(f"{fmt.milli(allowance)} allowance"), Text(fmt.milli(allowance)))
+            )
             left = allowance - report.credits.used_milli
             label = "left" if scope == "total" else "acct left"
             if left >= 0:
-                rows.append((label, Text(f"{fmt.milli(left)} credits")))
+                rows.append((label, Text(f"{fmt.milli(left)} credits"), Text(fmt.milli(left))))
             else:
-                over = f"none: {fmt.milli(-left)} over"
-                rows.append((label, Text(over, style=self._style("critical"))))
+                over = fmt.milli(-left)
+                critical = self._style("critical")
+                rows.append(
+                    (label, Text(f"none: {over} over", critical), Text(f"-{over}", critical))
+                )
         today = report.day(now.date())
         if today is not None:
-            milli = today.figures(scope).used_milli
-            rows.append(("today", Text(f"{fmt.milli(milli)} credits (UTC day)")))
+            milli = fmt.milli(today.figures(scope).used_milli)
+            rows.append(("today", Text(f"{milli} credits (UTC day)"), Text(milli)))
         if not trend.closed:
-            rows.append(("rate 5m", Text(rate_words(trend.credits_short, fmt.milli_rate))))
-            rows.append(("rate 1h", Text(rate_words(trend.credits_long, fmt.milli_rate))))
+            for label, rate in (("rate 5m", trend.credits_short), ("rate 1h", trend.credits_long)):
+                words = rate_words(rate, fmt.milli_rate)
+                rows.append((label, Text(words), Text(words.replace(" credits", ""))))
         if report.period.end > now and not trend.closed:
-            words = runway_words(trend.allowance)
-            if scope != "total" and trend.allowance.kind == "at":
+            runway = trend.allowance
+            words = runway_words(runway)
+            if scope != "total" and runway.kind == "at":
                 # The allowance is the account's: it runs out at the account's pace.
                 words = words.replace(" at this rate", ", account pace")
-            # Running out before the reset is news: a warning, critical within a day.
-            runway = trend.allowance
-            level = None
-            if runway.kind == "exhausted" or (
-                runway.minutes is not None and runway.minutes < 24 * 60
-            ):
-                level = "critical"
-            elif runway.kind == "at":
-                level = "warn"
-            rows.append(("runs out", Text(words, style=self._style(level) if level else "")))
+            level = allowance_runway_level(runway.kind, runway.minutes, self.thresholds)
+            style = self._style(level) if level != "ok" else ""
+            short = words.replace(" at this rate", "").replace(", account pace", "")
+            rows.append(
+                (
+                    "runs out",
+                    Text(flagged(words, level), style),
+                    Text(flagged(short, level, narrow=True), style),
+                )
+            )
         if (mark := trend.since_mark) is not None and not trend.closed:
             name = fmt.safe_text(mark.name, limit=24)
-            rows.append(("mark", Text(f"“{name}” {fmt.duration(mark.elapsed)} ago")))
-            rows.append(("since mark", Text(f"+{fmt.milli(mark.used_milli)} credits")))
+            ago = f"{fmt.duration(mark.elapsed)} ago"
+            rows.append(("mark", Text(f"“{name}” {ago}"), Text(ago)))
+            since = fmt.milli(mark.used_milli)
+            rows.append(("since mark", Text(f"+{since} credits"), Text(f"+{since}")))
             average = mark.per_minute(mark.used_milli)
-            rows.append(("mark avg", Text("—" if average is None else fmt.milli_rate(average))))
+            words = "—" if average is None else fmt.milli_rate(average)
+            rows.append(("mark avg", Text(words), Text(words.replace(" credits", ""))))
         end = report.period.end
         if now < end:
             until = fmt.duration((end - now).total_seconds())
-            rows.append(("resets", Text(f"{end:%b} {end.day} {end:%H:%M} UTC, {until}")))
+            reset = f"{end:%b} {end.day} {end:%H:%M} UTC"
+            rows.append(("resets", Text(f"{reset}, {until}"), Text(reset)))
         else:
             rows.append(("resets", Text(f"closed period; reset {end:%b} {end.day} UTC")))
         return rows

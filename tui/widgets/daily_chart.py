@@ -51,6 +51,8 @@ class DailyChart(DiffedWidget, PlotextPlot):
         super().__init__(id=id)
         self._key: object = None
         self._source: Source = "report"
+        self._hidden = False  # money hidden: bars keep their shape, the axis loses its figures
+        self._shown: tuple[UsageReport, Scope, Metric, Source, bool] | None = None
         self._empty = True
         self._scheduled = False
         self._next: (
@@ -58,9 +60,16 @@ class DailyChart(DiffedWidget, PlotextPlot):
         ) = None
 
     def show(
-        self, report: UsageReport, scope: Scope, metric: Metric, source: Source = "report"
+        self,
+        report: UsageReport,
+        scope: Scope,
+        metric: Metric,
+        source: Source = "report",
+        hide_values: bool = False,
     ) -> None:
+        self._shown = (report, scope, metric, source, hide_values)
         self._source = source
+        self._hidden = hide_values
         days = report.daily_series()
         if metric == "credits":
             unit, divisor = "credits", 1000.0
@@ -87,6 +96,7 @@ class DailyChart(DiffedWidget, PlotextPlot):
             report.period.key,
             report.daily is None,
             source,
+            hide_values,
             top,
             rows,
             tuple(round(v * rows / scale) for v in live),
@@ -100,6 +110,11 @@ class DailyChart(DiffedWidget, PlotextPlot):
         if not self._scheduled:
             self._scheduled = True
             self.set_timer(0.05, self._draw)
+
+    def on_resize(self) -> None:
+        # The ticks and the bars' rows were worked out for the old height: again.
+        if self._shown is not None:
+            self.show(*self._shown)
 
     @property
     def settled(self) -> bool:
@@ -123,7 +138,8 @@ class DailyChart(DiffedWidget, PlotextPlot):
             source = ""
         what = "credits used" if metric == "credits" else "inference spent"
         who = "live + test" if scope == "total" else scope
-        title = f"Daily {what} · {who} · UTC days of {report.period.label}{source}"
+        hidden = " · amounts hidden" if self._hidden else ""
+        title = f"Daily {what} · {who} · UTC days of {report.period.label}{source}{hidden}"
         if title != self.border_title:  # setting a border title repaints the whole chart
             self.border_title = title
             legend = Text()
@@ -149,8 +165,8 @@ class DailyChart(DiffedWidget, PlotextPlot):
         # three or two on a short one (plotext would squeeze five into uneven rows).
         parts = 4 if rows >= 8 else 2 if rows >= 4 else 1
         ticks_y = [top * i / parts for i in range(parts + 1)]
-        plt.yticks(ticks_y, [_tick(t) for t in ticks_y])
-        plt.ylabel(unit)
+        plt.yticks(ticks_y, ["" if self._hidden else _tick(t) for t in ticks_y])
+        plt.ylabel("" if self._hidden else unit)
         ticks: list[float] = [1, *range(5, len(xs) + 1, 5)]
         plt.xticks(ticks, [str(int(t)) for t in ticks])
         self.data_changed()

@@ -176,7 +176,15 @@ class TextBlock(DiffedWidget):
         return max((line.cell_len for line in self.builder(container.width)), default=1)
 
 
-Row = tuple[str, Text]
+# (label, value) or (label, value, shorter value for a narrow panel).
+Row = tuple[str, Text] | tuple[str, Text, Text]
+
+
+def fitted(row: Row, width: int) -> Text:
+    """The row's value, or its shorter form when the full one would be cut."""
+    if len(row) == 3 and row[1].cell_len > width:
+        return row[2]
+    return row[1]
 
 
 class FigurePanel(Vertical, Generic[T]):
@@ -198,6 +206,7 @@ class FigurePanel(Vertical, Generic[T]):
         self.data: T | None = None
         self.waiting = "waiting for the first report…"  # what shows before any data
         self._rows_cache: list[Row] | None = None
+        self._blocks: tuple[TextBlock, ...] = ()  # lead, labels, values: set on mount
 
     def compose(self) -> ComposeResult:
         yield TextBlock(classes="lead")
@@ -209,10 +218,8 @@ class FigurePanel(Vertical, Generic[T]):
         lead, labels, values = self.query(TextBlock).results(TextBlock)
         lead.builder = lambda width: [line] if (line := self.lead(width)) is not None else []
         lead.display = False
-        labels.builder = lambda width: [
-            Text(label, style=self.label_style) for label, _ in self.rows()
-        ]
-        values.builder = lambda width: [value for _, value in self.rows()]
+        labels.builder = lambda width: [Text(row[0], style=self.label_style) for row in self.rows()]
+        values.builder = lambda width: [fitted(row, width) for row in self.rows()]
         self._blocks = (lead, labels, values)
 
     @property
@@ -238,6 +245,13 @@ class FigurePanel(Vertical, Generic[T]):
         for block in self._blocks:
             block.data_changed()
 
+    def redraw(self) -> None:
+        """Build the rows again for the same data (a setting they follow changed)."""
+        self._rows_cache = None
+        self.on_data()
+        for block in self._blocks:
+            block.data_changed()
+
     def on_data(self) -> None:
         """What follows the data besides the rows (a border title, say)."""
 
@@ -249,6 +263,10 @@ class FigurePanel(Vertical, Generic[T]):
         if cached is None:
             cached = self._rows_cache = self.build_rows()
         return cached
+
+    def figures(self) -> dict[str, str]:
+        """Each row's full value by label (for tests and the curious)."""
+        return {row[0]: row[1].plain for row in self.rows()}
 
     def build_rows(self) -> list[Row]:
         raise NotImplementedError

@@ -10,8 +10,9 @@ from rich.text import Text
 from tui import format as fmt
 from tui.rates import Runway
 from tui.report import Scope, UsageReport
+from tui.thresholds import DEFAULT_THRESHOLDS, Thresholds, balance_level, runway_level
 from tui.trend import Trend
-from tui.widgets.credits import rate_words
+from tui.widgets.credits import LEVEL_WORDS, flagged, rate_words
 from tui.widgets.diffed import FigurePanel, Row
 
 KIND_LABELS = {"chat": "chat", "rag": "rag", "documentAsk": "doc-ask"}
@@ -39,17 +40,33 @@ class InferencePanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
     InferencePanel > .inference--figure { text-style: bold; }
     InferencePanel > .inference--overdraft { color: $text-error; text-style: bold; }
     InferencePanel > .inference--muted { color: $text-muted; }
+    InferencePanel > .inference--ok { color: $text-success; }
+    InferencePanel > .inference--warn { color: $text-warning; text-style: bold; }
+    InferencePanel > .inference--critical { color: $text-error; text-style: bold; }
     """
     COMPONENT_CLASSES = {
         "inference--label",
         "inference--figure",
         "inference--overdraft",
         "inference--muted",
+        "inference--ok",
+        "inference--warn",
+        "inference--critical",
     }
+
+    def __init__(self, *, thresholds: Thresholds = DEFAULT_THRESHOLDS, id: str | None = None):
+        super().__init__(id=id)
+        self.thresholds = thresholds
+        self.hide_money = False  # pairing: balances and amounts hidden, rates kept
 
     def on_mount(self) -> None:
         super().on_mount()
         self.border_title = "Inference · pre-paid balance"
+
+    def on_data(self) -> None:
+        title = "Inference · pre-paid balance" + (" · money hidden" if self.hide_money else "")
+        if title != self.border_title:  # setting it repaints the whole panel
+            self.border_title = title
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"inference--{name}")
@@ -63,25 +80,55 @@ class InferencePanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
             ("rate 5m", Text(rate_words(trend.cents_short, fmt.cents_rate))),
             ("rate 1h", Text(rate_words(trend.cents_long, fmt.cents_rate))),
         ]
-        words = balance_runway_words(trend.balance)
+        runway = trend.balance
+        words = balance_runway_words(runway)
         if self.data is not None and self.data[1] != "total":
             # The balance is the account's: it runs out at the account's pace.
             words = words.replace(" at this rate", ", account pace")
-        soon = trend.balance.kind == "exhausted" or (
-            trend.balance.minutes is not None and trend.balance.minutes < 24 * 60
+        level = runway_level(runway.minutes, runway.kind == "exhausted", self.thresholds)
+        style = self._style(level) if level != "ok" else ""
+        short = words.replace(" at this rate", "").replace(", account pace", "")
+        rows.append(
+            (
+                "runs out",
+                Text(flagged(words, level), style),
+                Text(flagged(short, level, narrow=True), style),
+            )
         )
-        rows.append(("runs out", Text(words, style=self._style("overdraft") if soon else "")))
+        hidden = self.hide_money
         if (mark := trend.since_mark) is not None:
-            money = fmt.money(mark.spent_cents, report.inference.currency)
-            rows.append(("since mark", Text(f"+{money}  {fmt.cents(mark.spent_cents)}")))
+            if not hidden:
+                money = fmt.money(mark.spent_cents, report.inference.currency)
+                since = f"+{money}  {fmt.cents(mark.spent_cents)}"
+                rows.append(("since mark", Text(since), Text(f"+{money}")))
             average = mark.per_minute(mark.spent_cents)
             rows.append(("mark avg", Text("—" if average is None else fmt.cents_rate(average))))
         if trend.top_up is not None:
             when = datetime.fromtimestamp(trend.top_up.at, UTC)
             at = f"{when:%H:%M} UTC" if when.date() == now.date() else fmt.utc_when(when)
-            money = fmt.money(trend.top_up.amount, report.inference.currency)
-            rows.append(("top-up", Text(f"+{money} at {at}", style=self._style("figure"))))
+            money = (
+                "" if hidden else "+" + fmt.money(trend.top_up.amount, report.inference.currency)
+            )
+            words = f"{money} at {at}".strip()
+            rows.append(("top-up", Text(words, style=self._style("figure"))))
         return rows
+
+    def _balance_rows(self, report: UsageReport, scope: Scope) -> list[Row]:
+        """The balance, and its level in a word (which stays when the money is hidden)."""
+        balance = report.inference.balance_cents
+        level = balance_level(balance, self.thresholds)
+        word = Text(f"  {LEVEL_WORDS[level]}", style=self._style(level))
+        if self.hide_money:
+            return [("balance", Text("hidden (h shows)", style=self.label_style).append(word))]
+        figure = self._style("figure")
+        line = Text(fmt.money(balance, report.inference.currency), style=figure)
+        cents = Text(fmt.cents(balance))
+        if balance < 0:
+            line.stylize(self._style("overdraft"))
+            cents.append(" overdrawn", style=self._style("overdraft"))
+        elif scope != "total":
+            line.append(" (account)", style=self.label_style)
+        return [("balance", line.append(word)), ("", cents)]
 
     def build_rows(self) -> list[Row]:
         if self.data is None:
@@ -89,30 +136,26 @@ class InferencePanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
         report, scope, now, trend = self.data
         currency = report.inference.currency
         figure = self._style("figure")
+        hidden = self.hide_money
         # One figure a row, so none is cut off at 80 columns whatever its size.
-        balance = report.inference.balance_cents
-        line = Text(fmt.money(balance, currency), style=figure)
-        cents = Text(fmt.cents(balance))
-        if balance < 0:
-            line.stylize(self._style("overdraft"))
-            cents.append(" overdrawn", style=self._style("overdraft"))
-        elif scope != "total":
-            line.append(" (account)", style=self.label_style)
-        rows: list[Row] = [("balance", line), ("", cents)]
+        rows = self._balance_rows(report, scope)
 
         spent = report.spent_cents(scope)
         who = "spent" if scope == "total" else scope
         if spent is None:
             rows.append((who, Text("not in report")))
-        else:
-            text = Text().append(fmt.money(spent, currency), style=figure)
-            rows.append((who, text.append(f"  {fmt.cents(spent)}")))
+        elif not hidden:
+            money = fmt.money(spent, currency)
+            text = Text().append(money, style=figure)
+            rows.append((who, text.append(f"  {fmt.cents(spent)}"), Text(money, style=figure)))
 
         calls = report.calls(scope)
         rows.append(("calls", Text("—" if calls is None else fmt.group(calls))))
 
         if not trend.closed:
             rows += self._trend_rows(report, trend, now)
+        if hidden:
+            return rows
         if scope == "total":
             for env in ("live", "test"):
                 env_cents = report.environment(env).inference.spent_cents
@@ -120,8 +163,8 @@ class InferencePanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
                 rows.append((f"· {env}", Text(money)))
             today = report.day(now.date())
             if today is not None:
-                spent_today = today.figures(scope).inference_cents
-                rows.append(("today", Text(f"{fmt.money(spent_today, currency)} (UTC day)")))
+                spent_today = fmt.money(today.figures(scope).inference_cents, currency)
+                rows.append(("today", Text(f"{spent_today} (UTC day)"), Text(spent_today)))
             return rows
         kinds = report.environment(scope).inference.breakdown
         if not kinds:

@@ -34,11 +34,11 @@ class IntradayStrip(TextBlock):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._data: tuple[Trend, str] | None = None
+        self._data: tuple[Trend, str, bool] | None = None
         self.builder = self._line
 
-    def show(self, trend: Trend, metric: str) -> None:
-        data = (trend, metric)
+    def show(self, trend: Trend, metric: str, *, hide_values: bool = False) -> None:
+        data = (trend, metric, hide_values)
         self.set_class(trend.closed or not trend.credits_minutes, "-hidden")
         if data != self._data:
             self._data = data
@@ -47,10 +47,12 @@ class IntradayStrip(TextBlock):
     def _line(self, width: int) -> list[Text]:
         if self._data is None:
             return [Text("")]
-        trend, metric = self._data
+        trend, metric, hidden = self._data
         minutes = trend.credits_minutes if metric == "credits" else trend.cents_minutes
         label = "last hour, credits/min " if metric == "credits" else "last hour, ¢/min "
         room = max(0, min(60, width - len(label) - 24))
         line, peak = sparkline(minutes, room)
         top = fmt.milli(peak) + " credits" if metric == "credits" else fmt.cents(peak)
+        if hidden:
+            top = "hidden"
         return [Text(label).append(line, style="bold").append(f"  peak {top}")]
