@@ -54,3 +54,13 @@ def simulator(make_simulator: Callable[..., Simulator]) -> Simulator:
 
 def settings_for(base_url: str, *, token: str = DEMO_TOKEN, interval: float = 5.0) -> Settings:
     return Settings(base_url=base_url, token=Secret(token), interval=interval)
+
+
+@pytest.fixture(autouse=True)
+def config_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test (nor its subprocesses) reads the developer's own config file or profile."""
+    path = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(path))
+    monkeypatch.delenv("VECTROS_USAGE_CONFIG", raising=False)
+    monkeypatch.delenv("VECTROS_USAGE_PROFILE", raising=False)
+    return path

@@ -1,4 +1,4 @@
-"""Command line: the monitor (default), ``snapshot`` and ``simulate``.
+"""Command line: the monitor (default), ``snapshot``, ``simulate`` and ``config``.
 
 Exit statuses: 0 ok · 2 usage or configuration · 3 the token was refused (401/403)
 · 4 the server could not be reached or failed · 5 the report was bad.
@@ -20,7 +20,14 @@ from typing import Any
 
 from tui import __version__
 from tui.client import Secret, UsageClient, UsageError
-from tui.config import DEFAULT_INTERVAL, ConfigError, Settings, check_interval, resolve
+from tui.config import (
+    DEFAULT_INTERVAL,
+    ConfigError,
+    Settings,
+    check_interval,
+    profile_thresholds,
+    resolve,
+)
 from tui.format import safe_text
 
 EXIT_OK, EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE, EXIT_BAD_REPORT = 0, 2, 3, 4, 5
@@ -109,8 +116,19 @@ def _add_simulation(p: argparse.ArgumentParser, *, suppress: bool, demo_speed: f
     )
 
 
+def _add_profile(p: argparse.ArgumentParser, *, suppress: bool) -> None:
+    p.add_argument(
+        "--profile",
+        default=argparse.SUPPRESS if suppress else None,
+        metavar="NAME",
+        help="a profile of the config file (default: $VECTROS_USAGE_PROFILE, else the "
+        "file's default_profile); flags and the environment still win over it",
+    )
+
+
 def _add_common(p: argparse.ArgumentParser, *, suppress: bool) -> None:
     d = argparse.SUPPRESS if suppress else None
+    _add_profile(p, suppress=suppress)
     p.add_argument(
         "--base-url", default=d, metavar="URL", help="the Vectros API (default: $VECTROS_BASE_URL)"
     )
@@ -153,7 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="vectros-usage",
         description="A terminal monitor for the Vectros usage report: the monthly credit "
         "allowance and the pre-paid inference balance, live, per environment.",
-        epilog="The token is read from $VECTROS_TOKEN (it needs billing:r). Exit statuses: "
+        epilog="The token is read from $VECTROS_TOKEN, or from a profile of the config file "
+        "(`vectros-usage config check` shows what is used; it needs billing:r). Exit statuses: "
         "0 ok, 1 internal error, 2 usage/configuration, 3 token refused, 4 unreachable, "
         "5 bad report, 128+n ended by signal n.",
     )
@@ -164,7 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         metavar="SECONDS",
-        help=f"seconds between polls, 1 to 3600 (default: {DEFAULT_INTERVAL:g}; "
+        help="seconds between polls, 1 to 3600 (default: the profile's interval, else "
+        f"{DEFAULT_INTERVAL:g}; "
         f"{DEMO_INTERVAL:g} with --demo, whose clock runs x{DEMO_SPEED:g})",
     )
     parser.add_argument(
@@ -196,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     snap.add_argument("--json", action="store_true", help="JSON with every figure as integers")
     _add_common(snap, suppress=True)
 
+    _add_config(sub)
+
     sim = sub.add_parser("simulate", help="serve the simulated usage API over HTTP")
     sim.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1)")
     sim.add_argument("--port", type=_port, default=8787, help="port (default: 8787; 0: any)")
@@ -216,20 +238,51 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_config(sub: Any) -> None:
+    config = sub.add_parser("config", help="check or locate the config file and its profiles")
+    what = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    check = what.add_parser(
+        "check",
+        help="print the settings as resolved, and where each came from (the token redacted)",
+        description="Resolves the settings as the monitor would (flags, then environment, "
+        "then the profile, then defaults) and prints each with its source. The token is "
+        "read (a token_command runs) but never shown; the API is NOT contacted. Exit "
+        "status 0 when everything resolves, 2 otherwise.",
+    )
+    check.add_argument("--json", action="store_true", help="the report as JSON")
+    _add_profile(check, suppress=True)
+    # The flags that take part in resolving, so their precedence can be checked too.
+    for flag, metavar in (("--base-url", "URL"), ("--path", "PATH"), ("--ca-bundle", "FILE")):
+        check.add_argument(
+            flag, default=argparse.SUPPRESS, metavar=metavar, help="as for the monitor"
+        )
+    check.add_argument(
+        "--interval",
+        type=float,
+        default=argparse.SUPPRESS,
+        metavar="SECONDS",
+        help="as for the monitor",
+    )
+    check.add_argument(
+        "--allow-insecure",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="as for the monitor",
+    )
+    what.add_parser("path", help="print the config file's path ($VECTROS_USAGE_CONFIG moves it)")
+
+
 @contextlib.contextmanager
 def _settings(args: argparse.Namespace) -> Iterator[Settings]:
     """Resolved settings; with --demo, a simulator running for as long as they are used."""
-    # The demo's clock runs fast: at one poll a second each poll is a simulated minute,
-    # so the 5-minute rate has five polls to go on (at 5 s it would have one).
-    default = DEMO_INTERVAL if args.demo else DEFAULT_INTERVAL
     given = getattr(args, "interval", None)
-    interval = check_interval(default if given is None else given)
     if args.demo and args.base_url:
         raise ConfigError("--demo runs its own simulator: give --demo or --base-url, not both")
     if not args.demo:
         yield resolve(
             base_url=args.base_url,
-            interval=interval,
+            interval=given,
+            profile=args.profile,
             path=args.path,
             allow_insecure=args.allow_insecure,
             ca_bundle=getattr(args, "ca_bundle", None),
@@ -239,6 +292,11 @@ def _settings(args: argparse.Namespace) -> Iterator[Settings]:
         return
     from tui.simulator import DEMO_TOKEN, Simulator
 
+    # The demo's clock runs fast: at one poll a second each poll is a simulated minute,
+    # so the 5-minute rate has five polls to go on (at 5 s it would have one).
+    interval = check_interval(DEMO_INTERVAL if given is None else given)
+    # The demo brings its own URL and token, but a profile's thresholds still apply.
+    thresholds, profile = profile_thresholds(args.profile)
     sim = Simulator(
         port=0, scenario=args.scenario, speed=args.speed, seed=args.seed, start=args.start
     )
@@ -251,6 +309,8 @@ def _settings(args: argparse.Namespace) -> Iterator[Settings]:
             demo=True,
             demo_label=f"DEMO {args.scenario} {speed}",
             debug_log=getattr(args, "debug", None),
+            thresholds=thresholds,
+            profile=profile,
         )
 
 
@@ -375,6 +435,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_simulator(args)
         if args.command == "snapshot":
             return _run_snapshot(args)
+        if args.command == "config":
+            from tui.configcheck import run_config
+
+            return run_config(args)
         return _run_monitor(args)
     except ConfigError as exc:
         print(f"vectros-usage: {exc}", file=sys.stderr)

@@ -1,0 +1,416 @@
+"""The configuration file: named profiles (where the API is, where the token comes
+from, how often to poll, the thresholds). No Textual here.
+
+Loading only reads and checks the TOML; nothing runs and no token is read until a
+profile is actually used (``read_token``), so a broken profile you are not using does
+not get in the way, yet every key of every profile is checked for typos.
+
+Errors are ``ConfigError`` with the file, the section and the key in the message.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shlex
+import stat
+import subprocess
+import sys
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from tui.client import Secret
+from tui.format import safe_text
+from tui.thresholds import DEFAULT_THRESHOLDS, Thresholds
+
+ENV_CONFIG = "VECTROS_USAGE_CONFIG"
+ENV_PROFILE = "VECTROS_USAGE_PROFILE"
+APP_NAME = "vectros-usage"
+DEFAULT_TOKEN_TIMEOUT = 30.0  # long enough to type a passphrase into pinentry
+MAX_TOKEN_TIMEOUT = 600.0
+OFF = "off"  # a threshold level turned off (TOML has no null)
+
+TOP_KEYS = ("default_profile", "thresholds", "profiles")
+PROFILE_KEYS = (
+    "base_url",
+    "token_env",
+    "token_file",
+    "token_command",
+    "token_timeout",
+    "interval",
+    "path",
+    "ca_bundle",
+    "thresholds",
+)
+TOKEN_KEYS = ("token_env", "token_file", "token_command")
+THRESHOLD_KEYS = tuple(f.name for f in fields(Thresholds))
+# Levels that "off" may turn off; bell, notify and the cooldown are always set.
+_LEVEL_KEYS = frozenset(
+    k for k in THRESHOLD_KEYS if k not in ("bell", "notify", "cooldown_seconds")
+)
+
+
+class ConfigError(Exception):
+    """A message for a person; the CLI prints it and exits 2. (Re-exported by
+    tui.config, which builds on this module.)"""
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    name: str
+    base_url: str | None = None
+    token_env: str | None = None
+    token_file: Path | None = None  # ~ expanded, relative to the config file's folder
+    token_command: tuple[str, ...] | None = None  # already split: no shell
+    token_timeout: float = DEFAULT_TOKEN_TIMEOUT
+    interval: float | None = None
+    path: str | None = None
+    ca_bundle: str | None = None
+    thresholds: Mapping[str, int | bool | None] = field(default_factory=dict)
+
+    @property
+    def section(self) -> str:
+        return f"[profiles.{self.name}]"
+
+    def token_source(self) -> str | None:
+        """Where this profile's token comes from, in words (never the token)."""
+        if self.token_env is not None:
+            return f"token_env: {self.token_env}"
+        if self.token_file is not None:
+            return f"token_file: {self.token_file}"
+        if self.token_command is not None:
+            return f"token_command: {shlex.join(self.token_command)}"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigFile:
+    path: Path
+    exists: bool
+    default_profile: str | None = None
+    thresholds: Mapping[str, int | bool | None] = field(default_factory=dict)
+    profiles: Mapping[str, Profile] = field(default_factory=dict)
+
+
+def config_path(environ: Mapping[str, str] | None = None) -> tuple[Path, bool]:
+    """The config file's path, and whether $VECTROS_USAGE_CONFIG named it (then it must
+    exist; the default one may well not)."""
+    env = os.environ if environ is None else environ
+    named = env.get(ENV_CONFIG)
+    if named:
+        return Path(named).expanduser(), True
+    return platformdirs.user_config_path(APP_NAME) / "config.toml", False
+
+
+def load(environ: Mapping[str, str] | None = None) -> ConfigFile:
+    path, named = config_path(environ)
+    return load_file(path, must_exist=named)
+
+
+def load_file(path: Path, *, must_exist: bool = True) -> ConfigFile:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        if must_exist:
+            raise ConfigError(f"{ENV_CONFIG} names {str(path)!r}, which does not exist") from None
+        return ConfigFile(path=path, exists=False)
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config file {str(path)!r}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib says where: "... (at line 3, column 7)".
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return _parse(path, data)
+
+
+def _parse(path: Path, data: dict[str, Any]) -> ConfigFile:
+    _no_unknown(path, "the top level", data, TOP_KEYS)
+    default = data.get("default_profile")
+    if default is not None and (not isinstance(default, str) or not default):
+        raise ConfigError(f"{path}: default_profile must be a profile's name (a string)")
+    thresholds = _thresholds(path, "[thresholds]", data.get("thresholds", {}))
+    tables = data.get("profiles", {})
+    if not isinstance(tables, dict):
+        raise ConfigError(f"{path}: profiles must be a table of [profiles.NAME] tables")
+    profiles = {name: _profile(path, name, table) for name, table in tables.items()}
+    if default is not None and default not in profiles:
+        raise ConfigError(f"{path}: default_profile is {default!r}, {_known(profiles)}")
+    return ConfigFile(
+        path=path,
+        exists=True,
+        default_profile=default,
+        thresholds=thresholds,
+        profiles=profiles,
+    )
+
+
+def _known(profiles: Mapping[str, Profile]) -> str:
+    if not profiles:
+        return "but the file defines no profiles"
+    return "which is not a profile here; known profiles: " + ", ".join(sorted(profiles))
+
+
+def _no_unknown(path: Path, where: str, table: Mapping[str, Any], known: tuple[str, ...]) -> None:
+    for key in table:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(
+                f"{path}: {where}: unknown key {key!r}{hint}; known keys: {', '.join(known)}"
+            )
+
+
+def _kind(value: object) -> str:
+    return {bool: "true/false", int: "a whole number", float: "a number", str: "a string"}.get(
+        type(value), "a " + type(value).__name__
+    )
+
+
+def _string(path: Path, where: str, table: Mapping[str, Any], key: str) -> str | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{path}: {where} {key}: must be a non-empty string (got {_kind(value)})")
+    return value
+
+
+def _number(
+    path: Path, where: str, table: Mapping[str, Any], key: str, low: float, high: float
+) -> float | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(
+            f"{path}: {where} {key}: must be a number of seconds (got {_kind(value)})"
+        )
+    if not low <= value <= high:  # `not` also refuses nan
+        raise ConfigError(f"{path}: {where} {key}: must be {low:g} to {high:g} s (got {value:g})")
+    return float(value)
+
+
+def _profile(path: Path, name: str, table: object) -> Profile:
+    where = f"[profiles.{name}]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: profiles.{name} must be a table ({where})")
+    _no_unknown(path, where, table, PROFILE_KEYS)
+    given = [k for k in TOKEN_KEYS if k in table]
+    if len(given) > 1:
+        raise ConfigError(f"{path}: {where}: give one token source, not {' and '.join(given)}")
+    token_file = _string(path, where, table, "token_file")
+    file_path: Path | None = None
+    if token_file is not None:
+        file_path = Path(token_file).expanduser()
+        if not file_path.is_absolute():
+            file_path = path.parent / file_path
+    command: tuple[str, ...] | None = None
+    raw_command = table.get("token_command")
+    if isinstance(raw_command, list):
+        if not raw_command or not all(isinstance(a, str) for a in raw_command):
+            raise ConfigError(
+                f"{path}: {where} token_command: a list must hold the program and its "
+                "arguments as strings"
+            )
+        command = tuple(raw_command)
+    elif raw_command is not None:
+        text = _string(path, where, table, "token_command")
+        assert text is not None
+        try:
+            command = tuple(shlex.split(text))
+        except ValueError as exc:  # an unclosed quote
+            raise ConfigError(f"{path}: {where} token_command: {exc}") from None
+    ca_bundle = _string(path, where, table, "ca_bundle")
+    return Profile(
+        name=name,
+        base_url=_string(path, where, table, "base_url"),
+        token_env=_string(path, where, table, "token_env"),
+        token_file=file_path,
+        token_command=command,
+        token_timeout=_number(path, where, table, "token_timeout", 1, MAX_TOKEN_TIMEOUT)
+        or DEFAULT_TOKEN_TIMEOUT,
+        # Its range is checked where the flag's is (tui.config.check_interval).
+        interval=_number(path, where, table, "interval", 0, float("inf")),
+        path=_string(path, where, table, "path"),
+        ca_bundle=str(Path(ca_bundle).expanduser()) if ca_bundle else None,
+        thresholds=_thresholds(path, f"[profiles.{name}.thresholds]", table.get("thresholds", {})),
+    )
+
+
+def _thresholds(path: Path, where: str, table: object) -> dict[str, int | bool | None]:
+    """One [thresholds] table, each value checked for its type here (so the error names
+    the section); how the values go together is checked once they are merged."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: {where} must be a table")
+    _no_unknown(path, where, table, THRESHOLD_KEYS)
+    out: dict[str, int | bool | None] = {}
+    for key, value in table.items():
+        if key in ("bell", "notify"):
+            if not isinstance(value, bool):
+                raise ConfigError(f"{path}: {where} {key}: must be true or false")
+            out[key] = value
+        elif key in _LEVEL_KEYS and value == OFF:
+            out[key] = None
+        elif isinstance(value, bool) or not isinstance(value, int):
+            off = f' or "{OFF}"' if key in _LEVEL_KEYS else ""
+            raise ConfigError(
+                f"{path}: {where} {key}: must be a whole number{off} (got {_kind(value)})"
+            )
+        else:
+            out[key] = value
+    return out
+
+
+def select(
+    config: ConfigFile, name: str | None, environ: Mapping[str, str] | None = None
+) -> tuple[Profile | None, str]:
+    """The profile to use and why: --profile NAME, else $VECTROS_USAGE_PROFILE, else the
+    file's default_profile, else none (flags and environment only)."""
+    env = os.environ if environ is None else environ
+    for chosen, why in (
+        (name, "--profile"),
+        (env.get(ENV_PROFILE) or None, ENV_PROFILE),
+        (config.default_profile, "default_profile"),
+    ):
+        if chosen is None:
+            continue
+        profile = config.profiles.get(chosen)
+        if profile is None:
+            where = str(config.path) if config.exists else f"{config.path} (no such file)"
+            raise ConfigError(
+                f"{why} names profile {chosen!r}, {_known(config.profiles)} ({where})"
+            )
+        return profile, why
+    return None, "none"
+
+
+def thresholds(config: ConfigFile, profile: Profile | None) -> tuple[Thresholds, dict[str, str]]:
+    """The profile's [profiles.X.thresholds] over the file's [thresholds] over the
+    defaults, and where each value came from."""
+    values: dict[str, Any] = {k: getattr(DEFAULT_THRESHOLDS, k) for k in THRESHOLD_KEYS}
+    sources = dict.fromkeys(THRESHOLD_KEYS, "default")
+    layers: list[tuple[str, Mapping[str, int | bool | None]]] = [
+        ("[thresholds]", config.thresholds)
+    ]
+    if profile is not None:
+        layers.append((f"[profiles.{profile.name}.thresholds]", profile.thresholds))
+    for section, layer in layers:
+        for key, value in layer.items():
+            values[key] = value
+            sources[key] = f"file {section}"
+    try:
+        return Thresholds(**values), sources
+    except ValueError as exc:
+        used = sorted({s.removeprefix("file ") for s in sources.values() if s != "default"})
+        where = " and ".join(used) if used else "the defaults"
+        raise ConfigError(f"{config.path}: thresholds ({where}): {exc}") from None
+
+
+Warn = Callable[[str], None]
+
+
+def _stderr_warning(text: str) -> None:
+    print(f"{APP_NAME}: warning: {text}", file=sys.stderr)
+
+
+def read_token(
+    config: ConfigFile,
+    profile: Profile,
+    *,
+    environ: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    warn: Warn = _stderr_warning,
+) -> Secret | None:
+    """The profile's token from its one source, or None if it names none. Never puts
+    the token (or anything a command printed on stdout) in an error message."""
+    env = os.environ if environ is None else environ
+    where = f"{config.path}: {profile.section}"
+    if profile.token_env is not None:
+        value = env.get(profile.token_env, "").strip()
+        if not value:
+            raise ConfigError(f"{where} token_env: ${profile.token_env} is not set (or empty)")
+        return Secret(value)
+    if profile.token_file is not None:
+        return Secret(_token_from_file(where, profile.token_file, warn))
+    if profile.token_command is not None:
+        wait = profile.token_timeout if timeout is None else timeout
+        return Secret(_token_from_command(where, profile.token_command, wait))
+    return None
+
+
+def _token_from_file(where: str, path: Path, warn: Warn) -> str:
+    try:
+        mode = path.stat().st_mode
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        raise ConfigError(f"{where} token_file: {str(path)!r} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(
+            f"{where} token_file: cannot read {str(path)!r}: {exc.strerror}"
+        ) from None
+    if not stat.S_ISREG(mode):
+        raise ConfigError(f"{where} token_file: {str(path)!r} is not a file")
+    if mode & 0o077:
+        # Not an error: the token still works, but someone else on the box can read it.
+        warn(
+            f"the token file {str(path)!r} can be read by others "
+            f"(mode {stat.S_IMODE(mode):04o}): chmod 600 {shlex.quote(str(path))}"
+        )
+    first = text.splitlines()[0].strip() if text.strip() else ""
+    if not first:
+        raise ConfigError(f"{where} token_file: {str(path)!r} is empty")
+    return first
+
+
+def _token_from_command(where: str, command: tuple[str, ...], timeout: float) -> str:
+    shown = safe_text(shlex.join(command), limit=200)
+    if not command:
+        raise ConfigError(f"{where} token_command: empty command")
+    try:
+        # No shell: the command is split like a shell would, but nothing is expanded.
+        # stdin closed so a command waiting for input fails instead of hanging.
+        proc = subprocess.Popen(  # noqa: S603 - the user's own command, from their config
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+    except FileNotFoundError:
+        raise ConfigError(f"{where} token_command: {command[0]!r} not found ({shown})") from None
+    except OSError as exc:
+        raise ConfigError(
+            f"{where} token_command: cannot run {command[0]!r}: {exc.strerror} ({shown})"
+        ) from None
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        # Do not read on: a grandchild may still hold the pipes open.
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+        raise ConfigError(
+            f"{where} token_command: no answer within {timeout:g} s, so it was stopped "
+            f"({shown}); token_timeout sets how long to wait"
+        ) from None
+    lines = out.decode("utf-8", errors="replace").splitlines()
+    token = lines[0].strip() if lines else ""
+    if proc.returncode != 0:
+        said = Secret(token).redact(err.decode("utf-8", errors="replace")).strip()
+        said = safe_text(said.splitlines()[0] if said else "", limit=200)
+        raise ConfigError(
+            f"{where} token_command: exited with status {proc.returncode} ({shown})"
+            + (f": {said}" if said else "")
+        )
+    if not token:
+        raise ConfigError(f"{where} token_command: printed no token on its first line ({shown})")
+    return token
