@@ -1,0 +1,157 @@
+"""Pilot tests: levels and alerts, hiding money, help and the palette, and sizes from
+below the minimum to large, against the real simulator over loopback HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from typing import Any
+
+from textual.pilot import Pilot
+
+from tests.conftest import settings_for
+from tui.app import VectrosUsageApp
+from tui.pilot import press_and_settle
+from tui.simulator import Simulator
+from tui.thresholds import Thresholds
+from tui.widgets.chart_slot import ChartSlot
+from tui.widgets.help import HelpScreen
+from tui.widgets.inference import InferencePanel
+from tui.widgets.too_small import TooSmall
+
+
+@asynccontextmanager
+async def monitor(
+    sim: Simulator, size: tuple[int, int] = (100, 30), **settings: Any
+) -> AsyncIterator[tuple[VectrosUsageApp, Pilot[Any]]]:
+    app = VectrosUsageApp(replace(settings_for(sim.base_url), **settings))
+    async with app.run_test(size=size) as pilot:
+        await press_and_settle(pilot)
+        yield app, pilot
+
+
+def screen_text(app: VectrosUsageApp) -> str:
+    """Every character on screen, as a terminal would show it."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def toasts(app: VectrosUsageApp) -> list[str]:
+    return [f"{n.title} {n.message}" for n in app._notifications]
+
+
+async def test_levels_show_as_words_and_a_crossing_alerts_once(simulator: Simulator) -> None:
+    # 5.6 % of the allowance is used at the frozen start: critical at 5 %, and a
+    # balance of $492.87 warns below $1,000.00.
+    levels = Thresholds(
+        credits_warn_percent=2, credits_critical_percent=5, balance_warn_cents=10**5
+    )
+    async with monitor(simulator, thresholds=levels) as (app, pilot):
+        assert "✖ CRITICAL" in screen_text(app)
+        assert "balance" in app.query_one(InferencePanel).figures()
+        assert "▲ WARN" in app.query_one(InferencePanel).figures()["balance"]
+        said = toasts(app)
+        assert any("CRITICAL" in t and "5.6 % of the monthly allowance used" in t for t in said)
+        assert any("WARN" in t and "inference balance down to $492.87" in t for t in said)
+        before = len(said)
+        await pilot.press("r")  # the same levels again: nothing new to say
+        await press_and_settle(pilot)
+        assert app.polls >= 2
+        assert len(toasts(app)) == before
+
+
+async def test_default_levels_say_ok_and_alert_nothing(simulator: Simulator) -> None:
+    async with monitor(simulator) as (app, _):
+        text = screen_text(app)
+        assert "5.6 % ok" in text
+        assert "WARN" not in text and "CRITICAL" not in text
+        assert toasts(app) == []
+
+
+async def test_h_hides_money_and_keeps_percentages_and_rates(simulator: Simulator) -> None:
+    async with monitor(simulator) as (app, pilot):
+        assert "$492.87" in screen_text(app)
+        await press_and_settle(pilot, "h", "c")  # and the chart of inference spend
+        app.clear_notifications()
+        await press_and_settle(pilot)
+        text = screen_text(app)
+        assert "$" not in text.replace("h Hide $", "")  # the footer's own key label
+        assert "49,287" not in text and "7,347" not in text  # the cents figures too
+        assert "5.6 %" in text and "hidden (h shows)" in text
+        assert "amounts hidden" in text  # the chart says why its axis has no figures
+        await press_and_settle(pilot, "h")
+        assert "$492.87" in screen_text(app)
+
+
+async def test_hide_money_from_the_start(simulator: Simulator) -> None:
+    async with monitor(simulator, hide_money=True) as (app, _):
+        assert "$492.87" not in screen_text(app)
+        assert app.query_one(InferencePanel).border_title.endswith("money hidden")
+
+
+async def test_help_opens_on_question_mark_and_q_closes_only_it(simulator: Simulator) -> None:
+    async with monitor(simulator, size=(100, 40)) as (app, pilot):
+        await press_and_settle(pilot, "question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        assert "hide money" in screen_text(app)
+        await press_and_settle(pilot, "q")
+        assert not isinstance(app.screen, HelpScreen)
+        assert app.is_running  # q closed the help, not the monitor
+
+
+async def test_the_command_palette_runs_the_monitors_actions(simulator: Simulator) -> None:
+    async with monitor(simulator) as (app, pilot):
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"hide money")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await press_and_settle(pilot)
+        assert app.hide_money
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"live tab")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await press_and_settle(pilot)
+        assert app.scope == "live"
+
+
+async def test_too_small_says_so_and_recovers_when_the_terminal_grows(
+    simulator: Simulator,
+) -> None:
+    async with monitor(simulator, size=(50, 16)) as (app, pilot):
+        assert app.query_one(TooSmall).display
+        assert "Terminal too small: 50×16" in screen_text(app)
+        assert "2,833.024" not in screen_text(app)
+        assert not app.query_one("#panels").display
+        await pilot.resize_terminal(80, 24)
+        await press_and_settle(pilot)
+        assert not app.query_one(TooSmall).display
+        text = screen_text(app)
+        assert "Terminal too small" not in text
+        assert "2,833.024 credits" in text and "$492.87" in text
+        # 24 rows: the figures keep them, the daily chart gives way.
+        assert not app.query_one(ChartSlot).display
+        await pilot.resize_terminal(120, 40)
+        await press_and_settle(pilot)
+        assert app.query_one(ChartSlot).display
+
+
+async def test_at_60x20_every_figure_stays_in_a_shorter_form(simulator: Simulator) -> None:
+    async with monitor(simulator, size=(60, 20)) as (app, _):
+        text = screen_text(app)
+        rows = [line for line in text.splitlines()[3:] if "╭" not in line]  # not titles
+        assert not [line for line in rows if "…" in line]  # nothing cut
+        for figure in ("2,833.024", "50,000.000", "47,166.976", "$492.87", "$73.47", "3,673"):
+            assert figure in text
+
+
+async def test_the_chart_replots_for_a_new_height(simulator: Simulator) -> None:
+    async with monitor(simulator, size=(120, 40)) as (app, pilot):
+        chart = app.query_one("#chart")
+        tall = chart._key
+        await pilot.resize_terminal(120, 30)
+        await press_and_settle(pilot)
+        assert chart._key != tall  # the bars' rows and ticks are for the new height
+        assert chart._key[7] == chart.content_region.height - 4
