@@ -1,7 +1,8 @@
-"""Command line: the monitor (default), ``snapshot`` and ``simulate``.
+"""Command line: the monitor (default), ``snapshot``, ``simulate`` and ``watch``.
 
 Exit statuses: 0 ok · 2 usage or configuration · 3 the token was refused (401/403)
-· 4 the server could not be reached or failed · 5 the report was bad.
+· 4 the server could not be reached or failed · 5 the report was bad · 6 a ``watch``
+budget was exceeded.
 """
 
 from __future__ import annotations
@@ -154,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         "allowance and the pre-paid inference balance, live, per environment.",
         epilog="The token is read from $VECTROS_TOKEN (it needs billing:r). Exit statuses: "
         "0 ok, 1 internal error, 2 usage/configuration, 3 token refused, 4 unreachable, "
-        "5 bad report, 128+n ended by signal n.",
+        "5 bad report, 6 budget exceeded (watch), 128+n ended by signal n.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_common(parser, suppress=False)
@@ -195,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("-v", "--verbose", action="store_true", help="log each request line")
     _add_simulation(sim, suppress=False, demo_speed=1.0)
+    _add_watch(sub)
     return parser
 
 
@@ -340,6 +342,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_simulator(args)
         if args.command == "snapshot":
             return _run_snapshot(args)
+        if args.command == "watch":
+            return _run_watch(args)
         return _run_monitor(args)
     except ConfigError as exc:
         print(f"vectros-usage: {exc}", file=sys.stderr)
@@ -347,3 +351,129 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C during `snapshot` or `simulate` start-up
         print("vectros-usage: interrupted", file=sys.stderr)
         return EXIT_SIGNAL_BASE + signal.SIGINT
+
+
+# --------------------------------------------------------------------------- watch
+
+EXIT_BUDGET = 6
+
+
+def _argtype(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """A ValueError's message as argparse's usage error (exit 2), not 'invalid value'."""
+
+    def wrapped(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return wrapped
+
+
+def _credits_budget(text: str) -> int:
+    from tui.watch import parse_credits
+
+    return int(_argtype(parse_credits)(text))
+
+
+def _cents_budget(text: str) -> int:
+    from tui.watch import parse_cents
+
+    return int(_argtype(parse_cents)(text))
+
+
+def _duration(text: str) -> float:
+    from tui.watch import parse_duration
+
+    return float(_argtype(parse_duration)(text))
+
+
+def _add_watch(sub: Any) -> None:
+    watch = sub.add_parser(
+        "watch",
+        help="a budget guard for CI: poll, print each change, exit 6 once a budget is exceeded",
+        description="Poll the usage report headless and count what is used and spent "
+        "since watch started (per environment; a month rollover carries on, a correction "
+        "never counts negative, a top-up is not spend). A line per change goes to stdout "
+        "(--json: one JSON object per line, money as integers); the summary (spend per "
+        "environment, duration, average rate per minute of server time) is always the last "
+        "thing on stdout. Messages and retries go to stderr. Transient failures (network, "
+        "timeout, 5xx, 429) are retried with backoff until --max-outage passes without a "
+        "good poll.",
+        epilog="Exit statuses: 0 --for elapsed within budget, 2 usage, 3 token refused, "
+        "4 unreachable for longer than --max-outage (or another HTTP failure), 5 bad report, "
+        "6 budget exceeded, 128+n stopped by signal n (SIGINT 130, SIGTERM 143).",
+    )
+    watch.add_argument(
+        "--budget-credits",
+        type=_credits_budget,
+        default=None,
+        metavar="CREDITS",
+        help="credits that may be used while watching, up to 3 decimals (12.5 = 12,500 "
+        "milli-credits)",
+    )
+    watch.add_argument(
+        "--budget-cents",
+        type=_cents_budget,
+        default=None,
+        metavar="CENTS",
+        help="inference spend allowed while watching, in whole cents (500 = $5.00); "
+        "period spend, so a top-up of the balance does not count",
+    )
+    watch.add_argument(
+        "--env",
+        choices=("total", "live", "test"),
+        default="total",
+        help="the environment the budgets apply to (default: total)",
+    )
+    watch.add_argument(
+        "--for",
+        dest="duration",
+        type=_duration,
+        default=None,
+        metavar="DURATION",
+        help="stop with 0 after this long within budget: 90s, 15m, 1h30m (default: until "
+        "exceeded or stopped)",
+    )
+    watch.add_argument(
+        "--max-outage",
+        type=_bounded(float, 1, 86_400, "--max-outage is 1 to 86400 seconds"),
+        default=None,
+        metavar="SECONDS",
+        help="give up (exit 4) after this long without a good poll (default: 6 intervals, "
+        "at least 30 s)",
+    )
+    watch.add_argument("--json", action="store_true", help="JSON lines on stdout")
+    watch.add_argument(
+        "--interval",
+        type=float,
+        default=argparse.SUPPRESS,
+        metavar="SECONDS",
+        help=f"seconds between polls (default: {DEFAULT_INTERVAL:g}; "
+        f"{DEMO_INTERVAL:g} with --demo)",
+    )
+    _add_common(watch, suppress=True)
+
+
+def _run_watch(args: argparse.Namespace) -> int:
+    from tui import watch
+
+    if args.budget_credits is None and args.budget_cents is None:
+        raise ConfigError("watch needs a budget: --budget-credits N and/or --budget-cents N")
+    with _settings(args) as settings:
+        _start_debug_log(settings)
+        options = watch.WatchOptions(
+            budget=watch.Budget(args.budget_credits, args.budget_cents, args.env),
+            interval=settings.interval,
+            duration=args.duration,
+            max_outage=args.max_outage,
+            as_json=args.json,
+        )
+        return watch.run(
+            settings.base_url,
+            settings.token,
+            options,
+            path=settings.path,
+            ca_bundle=settings.ca_bundle,
+            demo=settings.demo,
+        )
