@@ -1,4 +1,4 @@
-"""Command line: the monitor (default), ``snapshot``, ``simulate`` and ``watch``.
+"""Command line: the monitor (default), ``snapshot``, ``simulate``, ``watch`` and ``line``.
 
 Exit statuses: 0 ok · 2 usage or configuration · 3 the token was refused (401/403)
 · 4 the server could not be reached or failed · 5 the report was bad · 6 a ``watch``
@@ -197,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("-v", "--verbose", action="store_true", help="log each request line")
     _add_simulation(sim, suppress=False, demo_speed=1.0)
     _add_watch(sub)
+    _add_line(sub)
     return parser
 
 
@@ -344,6 +345,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_snapshot(args)
         if args.command == "watch":
             return _run_watch(args)
+        if args.command == "line":
+            return _run_line(args)
         return _run_monitor(args)
     except ConfigError as exc:
         print(f"vectros-usage: {exc}", file=sys.stderr)
@@ -477,3 +480,97 @@ def _run_watch(args: argparse.Namespace) -> int:
             ca_bundle=settings.ca_bundle,
             demo=settings.demo,
         )
+
+
+# --------------------------------------------------------------------------- line
+
+
+def _add_line(sub: Any) -> None:
+    from tui.line import DEFAULT_MAX_AGE, DEFAULT_TIMEOUT, PLACEHOLDERS
+
+    line = sub.add_parser(
+        "line",
+        help="one short status line (tmux status bar, shell prompt), from history when fresh",
+        description="Print one short status line: credits %% of the allowance, the inference "
+        "balance, the credit rate, and 'stale AGE' when the figures are old. From the "
+        "history store's newest poll of this base URL when it is younger than --max-age "
+        "(no network); otherwise one fetch with a short timeout, recorded for the next call. "
+        "If that fails, the last recorded figures with their age; with none, "
+        "'vectros: unreachable' (or 'token refused', 'bad report'). Never an empty line; "
+        "no colour unless --tmux.",
+        epilog="Exit statuses: 0 fresh figures, 2 usage/configuration, 3 token refused, "
+        "4 unreachable, 5 bad report (a line is printed in every case). Placeholders for "
+        "--format: " + " ".join(f"{{{p}}}" for p in PLACEHOLDERS) + ".",
+    )
+    line.add_argument(
+        "--max-age",
+        type=_bounded(float, 0, 86_400, "--max-age is 0 to 86400 seconds"),
+        default=DEFAULT_MAX_AGE,
+        metavar="SECONDS",
+        help=f"figures younger than this come from history (default: {DEFAULT_MAX_AGE:g})",
+    )
+    line.add_argument(
+        "--timeout",
+        type=_bounded(float, 0.1, 60, "--timeout is 0.1 to 60 seconds"),
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"for the fetch when history is not fresh (default: {DEFAULT_TIMEOUT:g})",
+    )
+    line.add_argument(
+        "--format",
+        dest="template",
+        default=None,
+        metavar="TEMPLATE",
+        help="a template such as '{credits_pct} {balance} {rate} {status}' (see below)",
+    )
+    line.add_argument(
+        "--hide-money",
+        action="store_true",
+        help="no balance or spend figures (percent and credit rate only): for screen-sharing",
+    )
+    line.add_argument(
+        "--tmux", action="store_true", help="tmux styles: yellow when stale, red with no figures"
+    )
+    _add_common(line, suppress=True)
+
+
+def _run_line(args: argparse.Namespace) -> int:
+    from tui import line
+
+    options = line.LineOptions(
+        max_age=args.max_age,
+        timeout=args.timeout,
+        template=args.template,
+        hide_money=args.hide_money,
+        tmux=args.tmux,
+    )
+    try:
+        if args.template is not None:
+            try:
+                line.check_template(args.template)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+        with _settings(args) as settings:
+            _start_debug_log(settings)
+            history_path = None
+            if settings.history and not settings.demo:
+                from tui.history import default_path
+
+                history_path = default_path()
+            text, code = line.line(
+                settings.base_url,
+                settings.token,
+                options,
+                path=settings.path,
+                ca_bundle=settings.ca_bundle,
+                history_path=history_path,
+            )
+    except ConfigError as exc:
+        # Still a line: a status bar showing nothing would look like all is well.
+        print(f"vectros-usage: {exc}", file=sys.stderr)
+        text, code = line.render(None, now=0, stale=False, code=EXIT_USAGE, tmux=args.tmux), 2
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return code
