@@ -437,3 +437,27 @@ def test_sigint_mid_watch_prints_the_human_summary() -> None:
     assert proc.returncode == 130, err
     assert "summary: stopped by SIGINT" in out
     assert "Traceback" not in err
+
+
+def test_a_cents_budget_on_a_report_without_inference_spend_is_a_bad_report() -> None:
+    body = json.dumps(example("minimal.json")).encode()
+    with ScriptedServer(lambda h: json_reply(200, body)) as server:
+        cents = watch("--budget-cents", "100", base_url=server.base_url, token="abcd")
+        credits = watch(
+            "--budget-credits", "1", "--for", "1s", base_url=server.base_url, token="abcd"
+        )
+    assert cents.returncode == 5
+    assert "cannot be judged" in cents.stderr
+    assert credits.returncode == 0, credits.stderr  # the credits can still be guarded
+
+
+def test_a_reader_that_leaves_early_does_not_stop_the_guard() -> None:
+    shell = (
+        f"{sys.executable} -m tui watch --demo --budget-credits 3 --json | head -n 1 >/dev/null;"
+        " exit ${PIPESTATUS[0]}"
+    )
+    done = subprocess.run(
+        ["bash", "-c", shell], capture_output=True, text=True, timeout=60, env=env_for()
+    )
+    assert done.returncode == 6, done.stderr
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
