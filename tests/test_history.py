@@ -139,3 +139,32 @@ def test_two_monitors_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     assert store.count() == 2 * 300 * 3
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_schema_1_file_gains_the_allowance_and_latest_under_reads_it(tmp_path: Path) -> None:
+    """Migration 2 adds the account's allowance and currency to each series; rows of a
+    file written before it are kept, and read back with the allowance unknown."""
+    from tui.history import MIGRATIONS, latest_under
+
+    path = tmp_path / "h.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(MIGRATIONS[0])
+        db.execute("PRAGMA user_version = 1")
+        db.execute("INSERT INTO series VALUES (1, ?, 'acct_1')", (BASE,))
+        db.execute("INSERT INTO polls VALUES (1, 'total', ?, ?, 2026, 12, 1000, 10, 500)", (T0, T0))
+    assert latest_under(tmp_path / "none.sqlite3", BASE, window=300) is None
+    old = latest_under(path, BASE, window=300)
+    assert old is not None
+    assert old.sample == Sample(T0, T0, DEC, 1000, 10, 500)
+    assert (old.account_id, old.allowance_milli, old.currency) == ("acct_1", None, None)
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    store = History(path, BASE, "acct_1")
+    store.record(poll(T0 + 60, used=2000))
+    store.set_limits(50_000_000, "EUR")
+    store.close()
+    new = latest_under(path, BASE, window=300)
+    assert new is not None and new.sample.used_milli == 2000
+    assert [s.used_milli for s in new.recent] == [1000, 2000]
+    assert (new.allowance_milli, new.currency) == (50_000_000, "EUR")
+    assert latest_under(path, "https://elsewhere.example", window=300) is None

@@ -1,7 +1,9 @@
-"""Command line: the monitor (default), ``snapshot``, ``simulate`` and ``config``.
+"""Command line: the monitor (default), ``snapshot``, ``watch``, ``line``, ``simulate``
+and ``config``.
 
 Exit statuses: 0 ok · 2 usage or configuration · 3 the token was refused (401/403)
-· 4 the server could not be reached or failed · 5 the report was bad.
+· 4 the server could not be reached or failed · 5 the report was bad · 6 a ``watch``
+budget was exceeded.
 """
 
 from __future__ import annotations
@@ -174,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="The token is read from $VECTROS_TOKEN, or from a profile of the config file "
         "(`vectros-usage config check` shows what is used; it needs billing:r). Exit statuses: "
         "0 ok, 1 internal error, 2 usage/configuration, 3 token refused, 4 unreachable, "
-        "5 bad report, 128+n ended by signal n.",
+        "5 bad report, 6 budget exceeded (watch), 128+n ended by signal n.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_common(parser, suppress=False)
@@ -235,6 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("-v", "--verbose", action="store_true", help="log each request line")
     _add_simulation(sim, suppress=False, demo_speed=1.0)
+    _add_watch(sub)
+    _add_line(sub)
     return parser
 
 
@@ -439,6 +443,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tui.configcheck import run_config
 
             return run_config(args)
+        if args.command == "watch":
+            return _run_watch(args)
+        if args.command == "line":
+            return _run_line(args)
         return _run_monitor(args)
     except ConfigError as exc:
         print(f"vectros-usage: {exc}", file=sys.stderr)
@@ -446,3 +454,223 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C during `snapshot` or `simulate` start-up
         print("vectros-usage: interrupted", file=sys.stderr)
         return EXIT_SIGNAL_BASE + signal.SIGINT
+
+
+# --------------------------------------------------------------------------- watch
+
+EXIT_BUDGET = 6
+
+
+def _argtype(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """A ValueError's message as argparse's usage error (exit 2), not 'invalid value'."""
+
+    def wrapped(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return wrapped
+
+
+def _credits_budget(text: str) -> int:
+    from tui.watch import parse_credits
+
+    return int(_argtype(parse_credits)(text))
+
+
+def _cents_budget(text: str) -> int:
+    from tui.watch import parse_cents
+
+    return int(_argtype(parse_cents)(text))
+
+
+def _duration(text: str) -> float:
+    from tui.watch import parse_duration
+
+    return float(_argtype(parse_duration)(text))
+
+
+def _add_watch(sub: Any) -> None:
+    watch = sub.add_parser(
+        "watch",
+        help="a budget guard for CI: poll, print each change, exit 6 once a budget is exceeded",
+        description="Poll the usage report headless and count what is used and spent "
+        "since watch started (per environment; a month rollover carries on, a correction "
+        "never counts negative, a top-up is not spend). A line per change goes to stdout "
+        "(--json: one JSON object per line, money as integers); the summary (spend per "
+        "environment, duration, average rate per minute of server time) is always the last "
+        "thing on stdout. Messages and retries go to stderr. Transient failures (network, "
+        "timeout, 5xx, 429) are retried with backoff until --max-outage passes without a "
+        "good poll.",
+        epilog="Exit statuses: 0 --for elapsed within budget, 2 usage, 3 token refused, "
+        "4 unreachable for longer than --max-outage (or another HTTP failure), 5 bad report, "
+        "6 budget exceeded, 128+n stopped by signal n (SIGINT 130, SIGTERM 143).",
+    )
+    watch.add_argument(
+        "--budget-credits",
+        type=_credits_budget,
+        default=None,
+        metavar="CREDITS",
+        help="credits that may be used while watching, up to 3 decimals (12.5 = 12,500 "
+        "milli-credits)",
+    )
+    watch.add_argument(
+        "--budget-cents",
+        type=_cents_budget,
+        default=None,
+        metavar="CENTS",
+        help="inference spend allowed while watching, in whole cents (500 = $5.00); "
+        "period spend, so a top-up of the balance does not count",
+    )
+    watch.add_argument(
+        "--env",
+        choices=("total", "live", "test"),
+        default="total",
+        help="the environment the budgets apply to (default: total)",
+    )
+    watch.add_argument(
+        "--for",
+        dest="duration",
+        type=_duration,
+        default=None,
+        metavar="DURATION",
+        help="stop with 0 after this long within budget: 90s, 15m, 1h30m (default: until "
+        "exceeded or stopped)",
+    )
+    watch.add_argument(
+        "--max-outage",
+        type=_bounded(float, 1, 86_400, "--max-outage is 1 to 86400 seconds"),
+        default=None,
+        metavar="SECONDS",
+        help="give up (exit 4) after this long without a good poll (default: 6 intervals, "
+        "at least 30 s)",
+    )
+    watch.add_argument("--json", action="store_true", help="JSON lines on stdout")
+    watch.add_argument(
+        "--interval",
+        type=float,
+        default=argparse.SUPPRESS,
+        metavar="SECONDS",
+        help=f"seconds between polls (default: {DEFAULT_INTERVAL:g}; "
+        f"{DEMO_INTERVAL:g} with --demo)",
+    )
+    _add_common(watch, suppress=True)
+
+
+def _run_watch(args: argparse.Namespace) -> int:
+    from tui import watch
+
+    if args.budget_credits is None and args.budget_cents is None:
+        raise ConfigError("watch needs a budget: --budget-credits N and/or --budget-cents N")
+    with _settings(args) as settings:
+        _start_debug_log(settings)
+        options = watch.WatchOptions(
+            budget=watch.Budget(args.budget_credits, args.budget_cents, args.env),
+            interval=settings.interval,
+            duration=args.duration,
+            max_outage=args.max_outage,
+            as_json=args.json,
+        )
+        return watch.run(
+            settings.base_url,
+            settings.token,
+            options,
+            path=settings.path,
+            ca_bundle=settings.ca_bundle,
+            demo=settings.demo,
+        )
+
+
+# --------------------------------------------------------------------------- line
+
+
+def _add_line(sub: Any) -> None:
+    from tui.line import DEFAULT_MAX_AGE, DEFAULT_TIMEOUT, PLACEHOLDERS
+
+    line = sub.add_parser(
+        "line",
+        help="one short status line (tmux status bar, shell prompt), from history when fresh",
+        description="Print one short status line: credits %% of the allowance, the inference "
+        "balance, the credit rate, and 'stale AGE' when the figures are old. From the "
+        "history store's newest poll of this base URL when it is younger than --max-age "
+        "(no network); otherwise one fetch with a short timeout, recorded for the next call. "
+        "If that fails, the last recorded figures with their age; with none, "
+        "'vectros: unreachable' (or 'token refused', 'bad report'). Never an empty line; "
+        "no colour unless --tmux.",
+        epilog="Exit statuses: 0 fresh figures, 2 usage/configuration, 3 token refused, "
+        "4 unreachable, 5 bad report (a line is printed in every case). Placeholders for "
+        "--format: " + " ".join(f"{{{p}}}" for p in PLACEHOLDERS) + ".",
+    )
+    line.add_argument(
+        "--max-age",
+        type=_bounded(float, 0, 86_400, "--max-age is 0 to 86400 seconds"),
+        default=DEFAULT_MAX_AGE,
+        metavar="SECONDS",
+        help=f"figures younger than this come from history (default: {DEFAULT_MAX_AGE:g})",
+    )
+    line.add_argument(
+        "--timeout",
+        type=_bounded(float, 0.1, 60, "--timeout is 0.1 to 60 seconds"),
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"for the fetch when history is not fresh (default: {DEFAULT_TIMEOUT:g})",
+    )
+    line.add_argument(
+        "--format",
+        dest="template",
+        default=None,
+        metavar="TEMPLATE",
+        help="a template such as '{credits_pct} {balance} {rate} {status}' (see below)",
+    )
+    line.add_argument(
+        "--hide-money",
+        action="store_true",
+        help="no balance or spend figures (percent and credit rate only): for screen-sharing",
+    )
+    line.add_argument(
+        "--tmux", action="store_true", help="tmux styles: yellow when stale, red with no figures"
+    )
+    _add_common(line, suppress=True)
+
+
+def _run_line(args: argparse.Namespace) -> int:
+    from tui import line
+
+    options = line.LineOptions(
+        max_age=args.max_age,
+        timeout=args.timeout,
+        template=args.template,
+        hide_money=args.hide_money,
+        tmux=args.tmux,
+    )
+    try:
+        if args.template is not None:
+            try:
+                line.check_template(args.template)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+        with _settings(args) as settings:
+            _start_debug_log(settings)
+            history_path = None
+            if settings.history and not settings.demo:
+                from tui.history import default_path
+
+                history_path = default_path()
+            text, code = line.line(
+                settings.base_url,
+                settings.token,
+                options,
+                path=settings.path,
+                ca_bundle=settings.ca_bundle,
+                history_path=history_path,
+            )
+    except ConfigError as exc:
+        # Still a line: a status bar showing nothing would look like all is well.
+        print(f"vectros-usage: {exc}", file=sys.stderr)
+        text, code = line.render(None, now=0, stale=False, code=EXIT_USAGE, tmux=args.tmux), 2
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return code

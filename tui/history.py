@@ -19,6 +19,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from tui.rates import Event, Sample, events_between
@@ -67,6 +68,12 @@ MIGRATIONS: Sequence[str] = (
         name TEXT NOT NULL,
         PRIMARY KEY (series_id, at)
     ) WITHOUT ROWID;
+    """,
+    # 2: what a poll's rows leave out but a one-line status needs to show a percentage
+    # and a currency: the account's allowance and currency, as last seen.
+    """
+    ALTER TABLE series ADD COLUMN allowance_milli INTEGER;
+    ALTER TABLE series ADD COLUMN currency TEXT;
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -199,6 +206,14 @@ class History:
         ).fetchall()
         return [Event(r[1], r[0], r[2], r[3], r[4]) for r in rows]
 
+    def set_limits(self, allowance_milli: int | None, currency: str) -> None:
+        """The account's allowance and currency as last seen (for ``latest_under``)."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE series SET allowance_milli = ?, currency = ? WHERE id = ?",
+                (allowance_milli, currency[:8], self._series),
+            )
+
     def add_mark(self, at: float, name: str) -> None:
         with self._write() as db:
             db.execute(
@@ -237,6 +252,50 @@ class History:
                     """,
                     {"cut": older_than, "bucket": bucket},
                 )
+
+
+@dataclass(frozen=True, slots=True)
+class Latest:
+    """The newest poll of the total under one base URL, whichever account made it."""
+
+    account_id: str
+    sample: Sample
+    recent: list[Sample]  # that series' total polls of the last ``window``, oldest first
+    allowance_milli: int | None  # as last recorded with ``set_limits``; None: never
+    currency: str | None
+
+
+def latest_under(path: Path, base_url: str, *, window: float) -> Latest | None:
+    """For a quick status line: the newest recorded poll for ``base_url`` (any account),
+    without creating anything when there is no history file yet."""
+    if not path.exists():
+        return None
+    try:
+        db = sqlite3.connect(str(path), timeout=2, isolation_level=None)
+    except sqlite3.DatabaseError as exc:
+        raise HistoryError(f"cannot use the history file {path}: {exc}") from None
+    try:
+        db.execute("PRAGMA busy_timeout = 2000")
+        migrate(db)
+        row = db.execute(
+            "SELECT s.id, s.account_id, s.allowance_milli, s.currency, p.at FROM polls p "
+            "JOIN series s ON s.id = p.series_id WHERE s.base_url = ? AND p.scope = 'total' "
+            "ORDER BY p.wall DESC, p.at DESC LIMIT 1",
+            (base_url,),
+        ).fetchone()
+        if row is None:
+            return None
+        rows = db.execute(
+            "SELECT at, wall, year, month, used_milli, spent_cents, balance_cents FROM polls "
+            "WHERE series_id = ? AND scope = 'total' AND at >= ? ORDER BY wall, at",
+            (row[0], row[4] - window),
+        ).fetchall()
+    except sqlite3.DatabaseError as exc:
+        raise HistoryError(f"cannot use the history file {path}: {exc}") from None
+    finally:
+        db.close()
+    recent = [Sample(r[0], r[1], (r[2], r[3]), r[4], r[5], r[6]) for r in rows]
+    return Latest(str(row[1]), recent[-1], recent, row[2], row[3])
 
 
 def migrate(db: sqlite3.Connection) -> None:
