@@ -205,3 +205,19 @@ def test_never_an_empty_line(
         assert text.strip() and "\n" not in text
         if hide:
             assert "$" not in text
+
+
+async def test_a_running_monitors_polls_answer_line_without_a_request(
+    simulator: Simulator,
+) -> None:
+    from tests.conftest import settings_for
+    from tui.app import VectrosUsageApp
+    from tui.pilot import press_and_settle
+
+    app = VectrosUsageApp(settings_for(simulator.base_url))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await press_and_settle(pilot)
+    simulator.stop()  # no server: what line prints can only come from the history
+    done = line(base_url=simulator.base_url)
+    assert done.returncode == 0, done.stderr
+    assert re.fullmatch(r"vectros 5\.6% · \$492\.87.*", one_line(done)), one_line(done)

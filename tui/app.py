@@ -130,6 +130,7 @@ class VectrosUsageApp(App[int]):
         self._history: History | None = None
         self._history_key: tuple[str, str] | None = None
         self._history_problem: str | None = None
+        self._limits: tuple[int | None, str] | None = None  # as last given to the store
         self._trend: Trend = NO_TREND
         self.viewing: tuple[int, int] | None = None  # a closed period on screen; None: live
         self._past: dict[tuple[int, int], UsageReport] = {}  # fetched once each
@@ -286,6 +287,7 @@ class VectrosUsageApp(App[int]):
                 self._history_problem = f"history is off for this run: {exc}"
                 self._history = History(None, *key)
             self._history_key = key
+            self._limits = None
             marks = self._history.marks()
             self._set_mark(marks[-1] if marks else None)
         return self._history
@@ -299,6 +301,10 @@ class VectrosUsageApp(App[int]):
                 scope: sample_of(report, scope, received) for scope in SCOPES
             }
             store.record(samples)
+            limits = (report.allowance_milli, report.inference.currency)
+            if limits != self._limits:  # `vectros-usage line` reads them with the polls
+                store.set_limits(*limits)
+                self._limits = limits
             for scope, sample in samples.items():  # what was spent since the mark, kept up
                 if scope in self._since:
                     last, credits, cents = self._since[scope]
