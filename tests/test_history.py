@@ -158,7 +158,7 @@ def test_a_schema_1_file_gains_the_allowance_and_latest_under_reads_it(tmp_path:
     assert old.sample == Sample(T0, T0, DEC, 1000, 10, 500)
     assert (old.account_id, old.allowance_milli, old.currency) == ("acct_1", None, None)
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     store = History(path, BASE, "acct_1")
     store.record(poll(T0 + 60, used=2000))
     store.set_limits(50_000_000, "EUR")
@@ -168,3 +168,22 @@ def test_a_schema_1_file_gains_the_allowance_and_latest_under_reads_it(tmp_path:
     assert [s.used_milli for s in new.recent] == [1000, 2000]
     assert (new.allowance_milli, new.currency) == (50_000_000, "EUR")
     assert latest_under(path, "https://elsewhere.example", window=300) is None
+
+
+def test_a_schema_2_file_keeps_its_events_and_gains_their_since(tmp_path: Path) -> None:
+    """Migration 3 adds to each event the time of the poll before it; events recorded
+    before it read back with that unknown (shown as "at", as they were)."""
+    from tui.history import MIGRATIONS
+
+    path = tmp_path / "h.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.executescript(MIGRATIONS[0])
+        db.executescript(MIGRATIONS[1])
+        db.execute("PRAGMA user_version = 2")
+        db.execute("INSERT INTO series VALUES (1, ?, 'acct_1', NULL, NULL)", (BASE,))
+        db.execute("INSERT INTO events VALUES (1, ?, 'top-up', 'inference', 50000, '')", (T0,))
+    store = History(path, BASE, "acct_1")
+    assert [(e.kind, e.amount, e.since) for e in store.events()] == [("top-up", 50000, None)]
+    store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 3

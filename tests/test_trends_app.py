@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 from collections.abc import AsyncIterator, Callable
@@ -88,6 +89,21 @@ async def test_a_top_up_is_an_event_not_negative_spend(
         rate = row(app, InferencePanel, "rate 5m")
         assert not rate.startswith("-") and rate.endswith("¢/min")
         assert "-" not in row(app, InferencePanel, "rate 1h")
+
+
+async def test_a_top_up_seen_after_a_gap_says_it_happened_in_it(
+    make_simulator: Callable[..., Simulator],
+) -> None:
+    # The monitor saw 14:00, then nothing until 14:30 (stopped, or offline): the
+    # top-up at 14:10 happened somewhere in between, and that is all it can say.
+    start = datetime(2026, 12, 3, 14, 0, tzinfo=UTC)
+    sim = make_simulator(scenario="top-up", start=start)
+    async with watching(sim) as (app, pilot):
+        await poll_after(pilot, app, sim, 30 * 60)
+        assert row(app, InferencePanel, "top-up") == "+$500.00 between 14:00 and 14:30 UTC"
+    # And so it stays when read back from the history by a new monitor.
+    async with watching(sim) as (app, pilot):
+        assert row(app, InferencePanel, "top-up") == "+$500.00 between 14:00 and 14:30 UTC"
 
 
 async def test_a_month_rollover_is_said_and_the_rate_starts_again(
@@ -184,6 +200,28 @@ async def test_brackets_step_through_closed_periods_fetched_once(
         assert "November 2026 UTC · CLOSED" in header(app)
 
 
+async def test_quick_bracket_presses_each_step_a_month(
+    make_simulator: Callable[..., Simulator],
+) -> None:
+    sim = make_simulator()
+    async with watching(sim) as (app, pilot):
+        assert app._client is not None
+        real_fetch = app._client.fetch
+
+        async def slow(period: tuple[int, int] | None = None) -> object:
+            if period is not None:
+                await asyncio.sleep(0.3)  # three presses land while a month is fetched
+            return await real_fetch(period)
+
+        app._client.fetch = slow  # type: ignore[method-assign]
+        await pilot.press("left_square_bracket", "left_square_bracket", "left_square_bracket")
+        await until(pilot, lambda: "September 2026 UTC · CLOSED" in header(app))
+        await pilot.pause(0.5)  # a fetch for a month passed by must not take the screen
+        assert "September 2026 UTC · CLOSED" in header(app)
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await until(pilot, lambda: "November 2026 UTC · CLOSED" in header(app))
+
+
 async def test_a_period_the_server_refuses_is_said_and_the_screen_stays(
     make_simulator: Callable[..., Simulator],
 ) -> None:
@@ -233,7 +271,14 @@ async def test_a_named_mark_counts_spend_on_every_tab_persists_and_clears(
         await until(pilot, lambda: isinstance(again.screen, MarksScreen))
         listed = " ".join(str(w.render()) for w in again.screen.query(Static))
         assert "load test started" in listed and "Dec 3 10:30 UTC" in listed
-        await pilot.press("x")  # clear all marks
+        await pilot.press("x")  # clear all marks? it asks first
+        await pilot.pause()
+        assert isinstance(again.screen, MarksScreen)
+        assert "x again clears" in " ".join(str(w.render()) for w in again.screen.query(Static))
+        await pilot.press("n", "x")  # no: kept; and the next x asks again
+        await pilot.pause()
+        assert isinstance(again.screen, MarksScreen)
+        await pilot.press("x")  # yes
         await until(pilot, lambda: "since mark" not in shown(again, CreditsPanel))
 
 

@@ -135,6 +135,7 @@ class VectrosUsageApp(App[int]):
         self.viewing: tuple[int, int] | None = None  # a closed period on screen; None: live
         self._past: dict[tuple[int, int], UsageReport] = {}  # fetched once each
         self._past_error: str | None = None
+        self._wanted: tuple[int, int] | None = None  # a closed period being fetched
         self._mark: tuple[float, str] | None = None  # the latest: (server time, name)
         # Per tab: (last sample counted, credits used since the mark, cents spent since).
         self._since: dict[str, tuple[Sample, int, int]] = {}
@@ -608,14 +609,17 @@ class VectrosUsageApp(App[int]):
         if current is None:
             return
         self._past_error = None
-        base = self.viewing or current.period.key
+        # Step from the month on its way, if one is being fetched: `[[[` is three months.
+        base = self._wanted or self.viewing or current.period.key
         target = previous_month(*base) if step < 0 else next_month(*base)
+        self._wanted = None
         if target >= current.period.key:
             self.viewing = None
         elif target in self._past:
             self.viewing = target
         else:
-            self.fetch_past(target)
+            self._wanted = target
+            self.fetch_past(target)  # exclusive: a fetch for a month passed by is dropped
             return
         self._apply()
 
@@ -635,11 +639,16 @@ class VectrosUsageApp(App[int]):
     def _on_past(self, message: PastReceived) -> None:
         report = message.fetched.report
         self._past[report.period.key] = report
+        if report.period.key != self._wanted:
+            return  # stepped on past it meanwhile: cached, not shown
+        self._wanted = None
         self.viewing = report.period.key
         self._apply()
 
     @on(PastFailed)
     def _on_past_failed(self, message: PastFailed) -> None:
+        if message.period == self._wanted:
+            self._wanted = None
         year, month = message.period
         self._past_error = f"cannot show {year}-{month:02d}: {message.error.message}"
         self._tick()

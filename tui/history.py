@@ -75,6 +75,11 @@ MIGRATIONS: Sequence[str] = (
     ALTER TABLE series ADD COLUMN allowance_milli INTEGER;
     ALTER TABLE series ADD COLUMN currency TEXT;
     """,
+    # 3: when the poll before an event was (server time): a top-up seen after a gap in
+    # polling happened somewhere in it, and is said so.
+    """
+    ALTER TABLE events ADD COLUMN since REAL;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -169,8 +174,8 @@ class History:
                 ],
             )
             db.executemany(
-                "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?)",
-                [(self._series, e.at, e.kind, e.axis, e.amount, e.detail) for e in events],
+                "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(self._series, e.at, e.kind, e.axis, e.amount, e.detail, e.since) for e in events],
             )
         if time.monotonic() - self._last_compaction > COMPACT_EVERY:
             self.compact(now=total.at)
@@ -200,11 +205,11 @@ class History:
 
     def events(self, since: float | None = None) -> list[Event]:
         rows = self._db.execute(
-            "SELECT at, kind, axis, amount, detail FROM events "
+            "SELECT at, kind, axis, amount, detail, since FROM events "
             "WHERE series_id = ? AND at >= ? ORDER BY at",
             (self._series, -1.0 if since is None else since),
         ).fetchall()
-        return [Event(r[1], r[0], r[2], r[3], r[4]) for r in rows]
+        return [Event(r[1], r[0], r[2], r[3], r[4], r[5]) for r in rows]
 
     def set_limits(self, allowance_milli: int | None, currency: str) -> None:
         """The account's allowance and currency as last seen (for ``latest_under``)."""

@@ -170,6 +170,7 @@ class Event:
     axis: Literal["credits", "inference", "period"]
     amount: int = 0  # cents for a top-up; the size of a correction (milli or cents)
     detail: str = ""
+    since: float | None = None  # server time of the poll before: it happened in between
 
 
 def events_between(before: Sample, after: Sample) -> list[Event]:
@@ -203,7 +204,7 @@ def events_between(before: Sample, after: Sample) -> list[Event]:
             spend = max(0, after.spent_cents - before.spent_cents)
         added = after.balance_cents - before.balance_cents + spend
         if added > 0:
-            found.append(Event("top-up", after.at, "inference", added))
+            found.append(Event("top-up", after.at, "inference", added, since=before.at))
     return found
 
 

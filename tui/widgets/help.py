@@ -18,7 +18,7 @@ KEYS = (
     ("c", "daily chart: credits or inference spend"),
     ("[ ]", "an earlier or later month (closed periods are fetched once)"),
     ("m", "set a named mark: spend is counted from it on every tab"),
-    ("M", "list the marks; x there clears them"),
+    ("M", "list the marks; x there, twice, clears them"),
     ("h", "hide money (balances and amounts) for screen-sharing; again shows it"),
     ("ctrl+p", "command palette: every action by name, and the theme"),
     ("?", "this help"),

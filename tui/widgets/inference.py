@@ -8,7 +8,7 @@ from rich.style import Style
 from rich.text import Text
 
 from tui import format as fmt
-from tui.rates import Runway
+from tui.rates import Event, Runway
 from tui.report import Scope, UsageReport
 from tui.thresholds import DEFAULT_THRESHOLDS, Thresholds, balance_level, runway_level
 from tui.trend import Trend
@@ -26,6 +26,24 @@ def balance_runway_words(runway: Runway) -> str:
         "no_spend": "not while nothing is spent",
         "far": "more than a year away",
     }.get(runway.kind, "—")
+
+
+SEEN_AFTER_GAP = 120.0  # seconds between polls beyond which "at" would be a guess
+
+
+def top_up_when(event: Event, now: datetime) -> str:
+    """When a top-up happened: at the poll that saw it, or, after a gap in polling (the
+    monitor was stopped), somewhere between the two polls, said as such."""
+
+    def clock(at: float) -> str:
+        when = datetime.fromtimestamp(at, UTC)
+        return (
+            f"{when:%H:%M}" if when.date() == now.date() else f"{when:%b} {when.day} {when:%H:%M}"
+        )
+
+    if event.since is not None and event.at - event.since > SEEN_AFTER_GAP:
+        return f"between {clock(event.since)} and {clock(event.at)} UTC"
+    return f"at {clock(event.at)} UTC"
 
 
 class InferencePanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
@@ -103,13 +121,9 @@ class InferencePanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
                 rows.append(("since mark", Text(since), Text(f"+{money}")))
             average = mark.per_minute(mark.spent_cents)
             rows.append(("mark avg", Text("—" if average is None else fmt.cents_rate(average))))
-        if trend.top_up is not None:
-            when = datetime.fromtimestamp(trend.top_up.at, UTC)
-            at = f"{when:%H:%M} UTC" if when.date() == now.date() else fmt.utc_when(when)
-            money = (
-                "" if hidden else "+" + fmt.money(trend.top_up.amount, report.inference.currency)
-            )
-            words = f"{money} at {at}".strip()
+        if (top_up := trend.top_up) is not None:
+            money = "" if hidden else "+" + fmt.money(top_up.amount, report.inference.currency)
+            words = f"{money} {top_up_when(top_up, now)}".strip()
             rows.append(("top-up", Text(words, style=self._style("figure"))))
         return rows
 

@@ -46,8 +46,12 @@ class MarkScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+HELP = "x clears all marks (it asks first) · Enter, q or Esc closes"
+
+
 class MarksScreen(ModalScreen[bool]):
-    """The marks set for this account; `x` clears them all. Dismisses True on clear."""
+    """The marks set for this account; `x` twice clears them all (the first asks).
+    Dismisses True on clear."""
 
     DEFAULT_CSS = """
     MarksScreen { align: center middle; }
@@ -59,6 +63,7 @@ class MarksScreen(ModalScreen[bool]):
     """
     BINDINGS = [
         Binding("x", "clear", "Clear all marks"),
+        Binding("n", "keep", "Keep them", show=False),
         Binding("escape", "close", "Close"),
         Binding("q", "close", "Close", show=False),
         Binding("M", "close", "Close", show=False),
@@ -68,6 +73,7 @@ class MarksScreen(ModalScreen[bool]):
     def __init__(self, marks: list[tuple[float, str]]) -> None:
         super().__init__()
         self._marks = marks
+        self._asked = False
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -78,10 +84,24 @@ class MarksScreen(ModalScreen[bool]):
                 when = fmt.utc_when(datetime.fromtimestamp(at, UTC))
                 # A name is the user's own text; shown literally all the same.
                 yield Static(Text(f"⚑ {when}  {fmt.safe_text(name, limit=60)}"))
-            yield Static("x clears all marks · Enter, q or Esc closes", id="marks-help")
+            yield Static(HELP, id="marks-help")
 
     def action_clear(self) -> None:
-        self.dismiss(True)
+        if not self._marks:
+            return
+        if self._asked:  # the second x: it was meant
+            self.dismiss(True)
+            return
+        self._asked = True
+        count = len(self._marks)
+        self.query_one("#marks-help", Static).update(
+            Text(f"Clear all {count} mark{'s' if count > 1 else ''}? x again clears · n keeps them")
+        )
+
+    def action_keep(self) -> None:
+        if self._asked:
+            self._asked = False
+            self.query_one("#marks-help", Static).update(HELP)
 
     def action_close(self) -> None:
         self.dismiss(False)
