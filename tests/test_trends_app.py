@@ -21,6 +21,7 @@ from tui.history import default_path
 from tui.pilot import poll_through
 from tui.simulator import Simulator
 from tui.widgets.credits import CreditsPanel
+from tui.widgets.daily_chart import DailyChart
 from tui.widgets.inference import InferencePanel
 from tui.widgets.intraday import IntradayStrip
 from tui.widgets.marks import MarksScreen
@@ -323,3 +324,30 @@ async def test_runways_fall_back_to_the_hour_when_five_minutes_are_too_few(
         assert row(app, CreditsPanel, "rate 1h").endswith("credits/min")
         assert row(app, InferencePanel, "runs out").startswith("in ")
         assert row(app, CreditsPanel, "runs out") != "—"
+
+
+async def test_t_shows_the_last_hour_minute_by_minute_in_the_chart(
+    make_simulator: Callable[..., Simulator],
+) -> None:
+    sim = make_simulator(scenario="load-test")
+    async with watching(sim, size=(120, 40)) as (app, pilot):
+        for _ in range(8):
+            await poll_after(pilot, app, sim, 60)
+        strip = app.query_one(IntradayStrip)
+        assert strip.display and strip.styles.display == "block"
+        await pilot.press("t")
+        await until(pilot, lambda: app.settled)
+        chart = app.query_one(DailyChart)
+        assert chart.border_title.startswith("Last hour, credits used per minute · live + test")
+        drawn = "\n".join(line.plain for line in chart._lines)
+        assert "now" in drawn and "-45" in drawn  # the hour, ticked every 15 minutes
+        assert "credits/min" in drawn
+        assert not strip.region.height  # the chart shows that hour: no strip besides
+        await pilot.press("c")
+        await until(pilot, lambda: "inference spent per minute" in chart.border_title)
+        await pilot.press("left_square_bracket")  # a closed month has no last hour
+        await until(pilot, lambda: "CLOSED" in header(app))
+        await until(pilot, lambda: chart.border_title.startswith("Daily inference spent"))
+        await pilot.press("right_square_bracket", "t")
+        await until(pilot, lambda: chart.border_title.startswith("Daily inference spent"))
+        assert "CLOSED" not in header(app)

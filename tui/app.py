@@ -50,7 +50,8 @@ from tui.trend import (
     daily_from_history,
     sample_of,
 )
-from tui.widgets.chart_slot import ChartSlot, Metric, Source
+from tui.widgets.chart_plan import Metric, Source, Span, hour_plan, month_plan
+from tui.widgets.chart_slot import ChartSlot
 from tui.widgets.credits import CreditsPanel, runway_words
 from tui.widgets.help import HelpScreen
 from tui.widgets.inference import InferencePanel, balance_runway_words
@@ -85,6 +86,7 @@ class VectrosUsageApp(App[int]):
         Binding("3", "scope('test')", "Test", show=False),
         Binding("r", "refresh_now", "Refresh"),
         Binding("c", "toggle_chart", "Chart"),
+        Binding("t", "toggle_span", "Span", show=False),  # in ? and the palette: room
         Binding("left_square_bracket", "period(-1)", "Earlier", group=MONTH),
         Binding("right_square_bracket", "period(1)", "Later", group=MONTH),
         Binding("m", "mark", "Mark"),
@@ -98,6 +100,7 @@ class VectrosUsageApp(App[int]):
 
     scope: reactive[Scope] = reactive("total")
     metric: reactive[Metric] = reactive("credits")
+    span: reactive[Span] = reactive("month")  # the chart: the month by day, or the hour
     hide_money: reactive[bool] = reactive(False, init=False)
 
     def __init__(
@@ -443,11 +446,17 @@ class VectrosUsageApp(App[int]):
         self.query_one(CreditsPanel).show((report, self.scope, now, trend))
         self.query_one(InferencePanel).show((report, self.scope, now, trend))
         hide = self.hide_money and self.metric == "inference"
-        self.query_one(IntradayStrip).show(trend, self.metric, hide_values=hide)
-        chart_report, source = self._daily_for_chart(report, closed)
-        self.query_one(ChartSlot).show(
-            chart_report, self.scope, self.metric, source, hide_values=hide
-        )
+        hour = self.span == "hour" and not closed  # a closed month has no last hour
+        strip = self.query_one(IntradayStrip)
+        strip.show(trend, self.metric, hide_values=hide)
+        strip.set_class(hour, "-in-chart")  # the chart shows the same hour, larger
+        if hour:
+            minutes = trend.credits_minutes if self.metric == "credits" else trend.cents_minutes
+            plan = hour_plan(minutes, self.scope, self.metric, end=f"{now:%H:%M}")
+        else:
+            chart_report, source = self._daily_for_chart(report, closed)
+            plan = month_plan(chart_report, self.scope, self.metric, source)
+        self.query_one(ChartSlot).show(plan, hide_values=hide)
         if not closed:
             self._judge(report, trend)
 
@@ -594,6 +603,12 @@ class VectrosUsageApp(App[int]):
     def watch_metric(self) -> None:
         self._apply()
 
+    def watch_span(self) -> None:
+        self._apply()
+
+    def action_toggle_span(self) -> None:
+        self.span = "hour" if self.span == "month" else "month"
+
     def action_scope(self, scope: str) -> None:
         if scope in SCOPES:
             self.query_one(Tabs).active = scope
@@ -683,7 +698,12 @@ class VectrosUsageApp(App[int]):
             ("Live tab", "the live environment", lambda: self.action_scope("live")),
             ("Test tab", "the test environment", lambda: self.action_scope("test")),
             ("Refresh now", "poll the usage report now (r)", self.action_refresh_now),
-            ("Chart: credits / inference", "switch the daily chart (c)", self.action_toggle_chart),
+            (
+                "Chart: credits / inference",
+                "switch the chart's figure (c)",
+                self.action_toggle_chart,
+            ),
+            ("Chart: month / last hour", "by UTC day, or by minute (t)", self.action_toggle_span),
             ("Earlier month", "a closed past period ([)", lambda: self.action_period(-1)),
             ("Later month", "towards the current period (])", lambda: self.action_period(1)),
             ("Set a mark", "count spend from now on every tab (m)", self.action_mark),

@@ -1,4 +1,4 @@
-"""Where the daily chart goes, filled only once there is data to draw.
+"""Where the chart goes, filled only once there is data to draw.
 
 plotext is the heaviest import and the chart the costliest paint; neither is
 needed for the first figures, so the chart is imported and drawn just after the
@@ -7,18 +7,16 @@ first report is on screen.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from textual.containers import Container
 
-from tui.report import Scope, UsageReport
+from tui.widgets.chart_plan import Metric, Plan, Source
 
 if TYPE_CHECKING:
     from tui.widgets.daily_chart import DailyChart
 
-Metric = Literal["credits", "inference"]
-# Where the daily figures come from: the report's `daily`, or the recorded polls.
-Source = Literal["report", "history"]
+__all__ = ["ChartSlot", "Metric", "Source"]
 
 
 class ChartSlot(Container):
@@ -27,21 +25,13 @@ class ChartSlot(Container):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._chart: DailyChart | None = None
-        self._pending: tuple[UsageReport, Scope, Metric, Source, bool] | None = None
+        self._pending: tuple[Plan, bool] | None = None
 
-    def show(
-        self,
-        report: UsageReport,
-        scope: Scope,
-        metric: Metric,
-        source: Source = "report",
-        *,
-        hide_values: bool = False,
-    ) -> None:
+    def show(self, plan: Plan, *, hide_values: bool = False) -> None:
         first = self._pending is None and self._chart is None
-        self._pending = (report, scope, metric, source, hide_values)
+        self._pending = (plan, hide_values)
         if self._chart is not None:
-            self._chart.show(report, scope, metric, source, hide_values)
+            self._chart.show(plan, hide_values)
         elif first:
             self.call_after_refresh(self._create)
 

@@ -10,34 +10,15 @@ from __future__ import annotations
 from rich.text import Text
 from textual_plotext import PlotextPlot
 
-from tui.report import Scope, UsageReport
-from tui.widgets.chart_slot import Metric, Source
+from tui.widgets.chart_plan import Plan, tick_label
 from tui.widgets.diffed import DiffedWidget
 
 MIN_WIDTH, MIN_HEIGHT = 24, 7
 
 
-def nice_ceiling(value: float) -> float:
-    """A tidy axis top at or above value."""
-    if value <= 0:
-        return 1.0
-    magnitude = 1.0
-    while magnitude * 10 <= value:
-        magnitude *= 10
-    while magnitude > value:
-        magnitude /= 10
-    # Each is four times a tidy step, so the quarter ticks are tidy too.
-    for step in (1, 1.2, 1.6, 2, 2.4, 3.2, 4, 6, 8, 10):
-        if step * magnitude >= value:
-            return step * magnitude
-    return 10 * magnitude
-
-
-def _tick(value: float) -> str:
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
-
-
 class DailyChart(DiffedWidget, PlotextPlot):
+    """The chart: the month by UTC day (default), or the last hour by minute."""
+
     DEFAULT_CSS = """
     DailyChart {
         height: 1fr;
@@ -50,62 +31,32 @@ class DailyChart(DiffedWidget, PlotextPlot):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._key: object = None
-        self._source: Source = "report"
         self._hidden = False  # money hidden: bars keep their shape, the axis loses its figures
-        self._shown: tuple[UsageReport, Scope, Metric, Source, bool] | None = None
+        self._shown: tuple[Plan, bool] | None = None
         self._empty = True
         self._scheduled = False
-        self._next: (
-            tuple[UsageReport, Scope, Metric, float, str, float, list[int], list[int]] | None
-        ) = None
+        self._next: Plan | None = None
 
-    def show(
-        self,
-        report: UsageReport,
-        scope: Scope,
-        metric: Metric,
-        source: Source = "report",
-        hide_values: bool = False,
-    ) -> None:
-        self._shown = (report, scope, metric, source, hide_values)
-        self._source = source
-        self._hidden = hide_values
-        days = report.daily_series()
-        if metric == "credits":
-            unit, divisor = "credits", 1000.0
-            live = [d.live.used_milli for d in days]
-            test = [d.test.used_milli for d in days]
-        else:
-            unit, divisor = report.inference.currency, 100.0
-            live = [d.live.inference_cents for d in days]
-            test = [d.test.inference_cents for d in days]
-        if scope == "live":
-            test = [0] * len(days)
-        elif scope == "test":
-            live = [0] * len(days)
-        top = nice_ceiling(
-            max((a + b for a, b in zip(live, test, strict=True)), default=0) / divisor
-        )
-        scale = top * divisor
+    def show(self, plan: Plan, hide_values: bool = False) -> None:
+        self._shown = (plan, hide_values)
         # What the chart can show: bar heights in whole rows of the plot (plotext draws
         # full blocks). Building the plot costs tens of ms; skip it when nothing shows.
         rows = max(1, self.content_region.height - 4)
+        scale = plan.top or 1.0
         key = (
-            scope,
-            metric,
-            report.period.key,
-            report.daily is None,
-            source,
+            plan.title,
+            plan.legend,
+            plan.xticks,
             hide_values,
-            top,
+            plan.top,
             rows,
-            tuple(round(v * rows / scale) for v in live),
-            tuple(round(v * rows / scale) for v in test),
+            tuple(tuple(round(v * rows / scale) for v in values) for values, _ in plan.stacks),
         )
         if key == self._key:
             return
         self._key = key
-        self._next = (report, scope, metric, top, unit, divisor, live, test)
+        self._hidden = hide_values
+        self._next = plan
         # A burst of keys (c c c c…) asks for many charts; build only the last one.
         if not self._scheduled:
             self._scheduled = True
@@ -125,50 +76,40 @@ class DailyChart(DiffedWidget, PlotextPlot):
         self._scheduled = False
         if self._next is None or not self.is_attached:
             return
-        report, scope, metric, top, unit, divisor, live, test = self._next
-        self._next = None
-        days = report.daily_series()
+        plan, self._next = self._next, None
         rows = max(1, self.content_region.height - 4)
         self._empty = False
-        if self._source == "history":
-            source = " · from recorded polls (the report has no daily figures)"
-        elif report.daily is None:
-            source = " · the report has no daily figures"
-        else:
-            source = ""
-        what = "credits used" if metric == "credits" else "inference spent"
-        who = "live + test" if scope == "total" else scope
-        hidden = " · amounts hidden" if self._hidden else ""
-        title = f"Daily {what} · {who} · UTC days of {report.period.label}{source}{hidden}"
+        title = plan.title + (" · amounts hidden" if self._hidden else "")
         if title != self.border_title:  # setting a border title repaints the whole chart
             self.border_title = title
             legend = Text()
-            for env, colour in (("live", "cyan"), ("test", "magenta")):
-                if scope in ("total", env):
-                    legend.append(" ██ ", style=colour).append(env)
+            for colour, name in plan.legend:
+                legend.append(" ██ ", style=colour).append(name)
             self.border_subtitle = legend
 
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        # Numeric x (day of month): plotext aligns bars with ticks only for numbers.
-        xs = [d.day.day for d in days]
-        series = [[v / divisor for v in live], [v / divisor for v in test]]
-        if scope == "total":
-            plt.stacked_bar(xs, series, color=["cyan", "magenta"], width=0.6)  # type: ignore[arg-type]
+        xs = list(plan.xs)
+        if len(plan.stacks) > 1:
+            plt.stacked_bar(
+                xs,
+                [list(values) for values, _ in plan.stacks],
+                color=[colour for _, colour in plan.stacks],  # type: ignore[arg-type]
+                width=0.6,
+            )
         else:
-            values = series[0] if scope == "live" else series[1]
-            plt.bar(xs, values, color="cyan" if scope == "live" else "magenta", width=0.6)
-        plt.xlim(0.4, len(xs) + 0.6)
-        plt.ylim(0, top)
+            values, colour = plan.stacks[0]
+            plt.bar(xs, list(values), color=colour, width=0.6)
+        plt.xlim(xs[0] - 0.6 if xs else 0, xs[-1] + 0.6 if xs else 1)
+        plt.ylim(0, plan.top)
         # As many ticks as the plot has rows for, evenly spaced: five on a tall chart,
         # three or two on a short one (plotext would squeeze five into uneven rows).
         parts = 4 if rows >= 8 else 2 if rows >= 4 else 1
-        ticks_y = [top * i / parts for i in range(parts + 1)]
-        plt.yticks(ticks_y, ["" if self._hidden else _tick(t) for t in ticks_y])
-        plt.ylabel("" if self._hidden else unit)
-        ticks: list[float] = [1, *range(5, len(xs) + 1, 5)]
-        plt.xticks(ticks, [str(int(t)) for t in ticks])
+        ticks_y = [plan.top * i / parts for i in range(parts + 1)]
+        plt.yticks(ticks_y, ["" if self._hidden else tick_label(t) for t in ticks_y])
+        plt.ylabel("" if self._hidden else plan.unit)
+        plt.xticks([x for x, _ in plan.xticks], [label for _, label in plan.xticks])
         self.data_changed()
 
     def build_lines(self, width: int, height: int) -> list[Text]:

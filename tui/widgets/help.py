@@ -15,7 +15,8 @@ from tui.thresholds import Thresholds
 KEYS = (
     ("1 2 3", "Total, Live and Test tabs (← → too)"),
     ("r", "poll now"),
-    ("c", "daily chart: credits or inference spend"),
+    ("c", "the chart: credits or inference spend"),
+    ("t", "the chart: the month by UTC day, or the last hour by minute"),
     ("[ ]", "an earlier or later month (closed periods are fetched once)"),
     ("m", "set a named mark: spend is counted from it on every tab"),
     ("M", "list the marks; x there, twice, clears them"),

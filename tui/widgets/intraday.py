@@ -30,6 +30,7 @@ class IntradayStrip(TextBlock):
     DEFAULT_CSS = """
     IntradayStrip { height: 1; padding: 0 1; color: $text-muted; }
     IntradayStrip.-hidden { display: none; }
+    IntradayStrip.-in-chart { display: none; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
