@@ -154,6 +154,9 @@ def test_bad_flags_are_usage_errors_not_tracebacks() -> None:
         ("http://127.0.0.1:99999", "abc", "port must be 1 to 65535"),
         ("http://127.0.0.1:8787", "d\xffé-secret", "characters a token cannot have"),
         ("http://127.0.0.1:8787", "two words", "characters a token cannot have"),
+        # A query would swallow the report's path (and a secret in it would be logged).
+        ("http://127.0.0.1:8787/?token=secret", "abc", "must not have a query or a fragment"),
+        ("http://127.0.0.1:8787/api#secret", "abc", "must not have a query or a fragment"),
     ],
 )
 def test_bad_settings_are_said_without_echoing_the_token(url: str, token: str, says: str) -> None:
@@ -249,3 +252,15 @@ def test_an_older_debug_log_is_made_private(tmp_path: Path) -> None:
     done = run("snapshot", "--demo", *FROZEN, "--debug", str(log))
     assert done.returncode == 0
     assert stat.S_IMODE(log.stat().st_mode) == 0o600
+
+
+def test_the_debug_log_is_not_written_through_a_symlink(tmp_path: Path) -> None:
+    # It is chmod-ed 0600: through a link that would change some other file.
+    target = tmp_path / "target"
+    target.write_text("")
+    target.chmod(0o644)
+    (tmp_path / "link").symlink_to(target)
+    done = run("snapshot", "--demo", *FROZEN, "--debug", str(tmp_path / "link"))
+    assert done.returncode == 2
+    assert "it is a symbolic link" in done.stderr
+    assert target.stat().st_mode & 0o777 == 0o644 and target.read_text() == ""

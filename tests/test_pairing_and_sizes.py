@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 
 from tests.conftest import settings_for
 from tui.app import VectrosUsageApp
-from tui.pilot import press_and_settle
+from tui.pilot import poll_through, press_and_settle
 from tui.simulator import Simulator
 from tui.thresholds import Thresholds
 from tui.widgets.chart_slot import ChartSlot
@@ -84,9 +84,12 @@ async def test_h_hides_money_and_keeps_percentages_and_rates(simulator: Simulato
 
 
 async def test_hide_money_from_the_start(simulator: Simulator) -> None:
-    async with monitor(simulator, hide_money=True) as (app, _):
+    async with monitor(simulator, hide_money=True) as (app, pilot):
         assert "$492.87" not in screen_text(app)
         assert app.query_one(InferencePanel).border_title.endswith("money hidden")
+        await press_and_settle(pilot, "question_mark")  # the help's balance levels too
+        assert "levels hidden with the money" in screen_text(app)
+        assert "$" not in screen_text(app).replace("h Hide $", "")
 
 
 async def test_help_opens_on_question_mark_and_q_closes_only_it(simulator: Simulator) -> None:
@@ -155,3 +158,19 @@ async def test_the_chart_replots_for_a_new_height(simulator: Simulator) -> None:
         await press_and_settle(pilot)
         assert chart._key != tall  # the bars' rows and ticks are for the new height
         assert chart._key[5] == chart.content_region.height - 4  # rows of the plot
+
+
+async def test_at_60x20_the_live_tab_with_a_mark_and_rates_is_not_cut(
+    make_simulator: Any,
+) -> None:
+    sim = make_simulator(scenario="load-test")
+    async with monitor(sim, size=(60, 20)) as (app, pilot):
+        await press_and_settle(pilot, "2", "m")
+        await pilot.press("enter")
+        await poll_through(pilot, sim.clock.advance, polls=8, step=60)
+        app.clear_notifications()
+        await press_and_settle(pilot)
+        text = screen_text(app)
+        assert "since mark" in text and "▲" in text  # the runway flagged, in short
+        rows = [line for line in text.splitlines()[3:] if "╭" not in line]
+        assert not [line for line in rows if "…" in line], text

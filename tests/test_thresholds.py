@@ -137,6 +137,23 @@ def test_the_gate_alerts_on_a_crossing_once_per_cooldown() -> None:
     assert levels("critical", 900) == []  # no new crossing
 
 
+def test_a_level_flapping_poll_to_poll_is_one_alert() -> None:
+    gate = AlertGate(cooldown_seconds=300, settle_seconds=120)
+    said = []
+    for t in range(0, 2000, 5):  # warn, ok, warn, ok… every 5 s for half an hour
+        level = "warn" if (t // 5) % 2 == 0 else "ok"
+        said += gate.update([Judgement("allowance runway", level)], t)  # type: ignore[arg-type]
+    assert [j.level for j in said] == ["warn"]
+
+
+def test_a_level_that_stayed_better_alerts_again_on_the_next_crossing() -> None:
+    gate = AlertGate(cooldown_seconds=300, settle_seconds=120)
+    assert gate.update([Judgement("balance", "warn")], 0)
+    for t in range(10, 400, 10):  # back to ok, seen on every poll, for over 2 minutes
+        assert not gate.update([Judgement("balance", "ok")], t)
+    assert [j.level for j in gate.update([Judgement("balance", "warn")], 400)] == ["warn"]
+
+
 def test_the_gate_keeps_axes_apart() -> None:
     gate = AlertGate(cooldown_seconds=300)
     first = gate.update([Judgement("balance", "warn"), Judgement("allowance", "ok")], 0)

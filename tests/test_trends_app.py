@@ -297,7 +297,7 @@ async def test_the_last_hour_minute_by_minute_follows_the_chart_metric(
         peak = max(b - a for a, b in itertools.pairwise(used))
         text = _drawn(strip)
         assert text.startswith(" last hour, credits/min ")
-        assert text.rstrip().endswith(f"peak {fmt.milli(peak)} credits")
+        assert text.rstrip().endswith(f"peak {fmt.milli(peak)} credits/min")
         assert "█" in text and "·" in text  # the peak minute, and minutes before polling
         await pilot.press("c")
         await until(pilot, lambda: "¢/min" in _drawn(strip))
@@ -305,7 +305,7 @@ async def test_the_last_hour_minute_by_minute_follows_the_chart_metric(
         assert (
             _drawn(strip)
             .rstrip()
-            .endswith(f"peak {fmt.cents(max(b - a for a, b in itertools.pairwise(spent)))}")
+            .endswith(f"peak {fmt.cents(max(b - a for a, b in itertools.pairwise(spent)))}/min")
         )
         await pilot.press("left_square_bracket")  # a closed month has no last hour
         await until(pilot, lambda: not strip.display or strip.has_class("-hidden"))

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -184,10 +184,11 @@ class VectrosUsageApp(App[int]):
         self.poll_loop()
         self.set_interval(1.0, self._tick)
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         # Under 80 columns the footer drops its padding so that q Quit still shows.
+        # (The event's size: the app's own is not yet the new one.)
         with contextlib.suppress(NoMatches):
-            self.query_one(Footer).compact = self.size.width < 80
+            self.query_one(Footer).compact = event.size.width < 80
 
     def _exit_on_signal(self, signum: int) -> None:
         self.exit(return_code=EXIT_SIGNAL + signum)
@@ -688,7 +689,7 @@ class VectrosUsageApp(App[int]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.settings.thresholds))
+            self.push_screen(HelpScreen(self.settings.thresholds, hide_money=self.hide_money))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

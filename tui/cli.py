@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import json
 import os
 import signal
@@ -328,7 +329,8 @@ def _start_debug_log(settings: Settings) -> None:
     try:
         debuglog.configure(settings.debug_log, settings.token)
     except OSError as exc:
-        message = f"cannot write the debug log {settings.debug_log!r}: {exc.strerror}"
+        why = "it is a symbolic link" if exc.errno == errno.ELOOP else exc.strerror
+        message = f"cannot write the debug log {settings.debug_log!r}: {why}"
         raise ConfigError(message) from None
 
 

@@ -70,12 +70,23 @@ def check_base_url(base_url: str, *, allow_insecure: bool = False) -> str:
         raise ConfigError(f"the base URL's port must be 1 to 65535 (got {base_url!r})")
     if url.userinfo:
         raise ConfigError("put the token in VECTROS_TOKEN, not in the base URL")
+    if url.query or url.fragment or "?" in base_url or "#" in base_url:
+        # The report's path is appended to it: a query would swallow the path (and a
+        # secret in it would land in logs and the history), a fragment would drop it.
+        raise ConfigError(
+            f"the base URL must not have a query or a fragment (? or #): {_no_query(base_url)}"
+        )
     if url.scheme == "http" and not is_loopback(url.host) and not allow_insecure:
         raise ConfigError(
             f"refusing to send the token over plain http:// to {url.host}; "
             "use https://, or pass --allow-insecure if you really mean it"
         )
     return base_url.rstrip("/")
+
+
+def _no_query(base_url: str) -> str:
+    """The URL up to any ? or #, safe to say back: what follows may be a secret."""
+    return repr(base_url.split("?", 1)[0].split("#", 1)[0] + "…")
 
 
 def check_interval(interval: float, *, name: str = "--interval") -> float:

@@ -45,7 +45,8 @@ class _QuietHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 def configure(path: str, token: Secret) -> logging.Handler:
     """Log at DEBUG to ``path`` (appending); returns the handler so it can be removed."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    # Not through a symlink: the log is chmod-ed 0600, and that must be our own file.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
     if os.path.isfile(path):
         os.fchmod(fd, 0o600)  # an older log, made readable by others: not any more
     stream = os.fdopen(fd, "a", encoding="utf-8")

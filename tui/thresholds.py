@@ -120,23 +120,34 @@ def worst(levels: list[Level]) -> Level:
 
 class AlertGate:
     """Says which judgements deserve an alert now: a level crossed upwards (ok → warn,
-    warn → critical), at most once per axis per cooldown. Falling back re-arms it."""
+    warn → critical), at most once per axis per cooldown. A level that falls back only
+    re-arms the alert once it has stayed lower for ``settle_seconds``: a runway that
+    flaps poll to poll across a level is one episode, not an alert per cooldown."""
 
-    def __init__(self, cooldown_seconds: float) -> None:
+    def __init__(self, cooldown_seconds: float, settle_seconds: float = 120.0) -> None:
         self.cooldown = cooldown_seconds
-        self._level: dict[Axis, Level] = {}
+        self.settle = settle_seconds
+        self._alerted: dict[Axis, Level] = {}  # the worst level alerted this episode
+        self._lower_since: dict[Axis, float] = {}  # when the level fell below it
         self._last_alert: dict[Axis, float] = {}
 
     def update(self, judgements: list[Judgement], now: float) -> list[Judgement]:
         due: list[Judgement] = []
         for j in judgements:
-            before = self._level.get(j.axis, "ok")
-            self._level[j.axis] = j.level
-            if RANK[j.level] <= RANK[before]:
+            alerted = self._alerted.get(j.axis, "ok")
+            if RANK[j.level] < RANK[alerted]:
+                since = self._lower_since.setdefault(j.axis, now)
+                if now - since >= self.settle:  # it stayed better: the episode is over
+                    self._alerted[j.axis] = j.level
+                    del self._lower_since[j.axis]
+                continue
+            self._lower_since.pop(j.axis, None)  # back up: still the same episode
+            if j.level == alerted:
                 continue
             last = self._last_alert.get(j.axis)
             if last is not None and now - last < self.cooldown:
                 continue
+            self._alerted[j.axis] = j.level
             self._last_alert[j.axis] = now
             due.append(j)
         return due

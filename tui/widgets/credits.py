@@ -91,18 +91,13 @@ class CreditsPanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.border_title = "Credits · monthly allowance"
+        self.retitle()
 
-    def on_data(self) -> None:
-        if self.data is not None:
-            scope = self.data[1]
-            title = (
-                "Credits · monthly allowance"
-                if scope == "total"
-                else f"Credits · {scope} · monthly allowance"
-            )
-            if title != self.border_title:  # setting it repaints the whole panel
-                self.border_title = title
+    def titles(self) -> list[str]:
+        scope = "total" if self.data is None else self.data[1]
+        if scope == "total":
+            return ["Credits · monthly allowance", "Credits · allowance", "Credits"]
+        return [f"Credits · {scope} · monthly allowance", f"Credits · {scope}", "Credits"]
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"credits--{name}")
@@ -177,11 +172,16 @@ class CreditsPanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
             level = allowance_runway_level(runway.kind, runway.minutes, self.thresholds)
             style = self._style(level) if level != "ok" else ""
             short = words.replace(" at this rate", "").replace(", account pace", "")
+            if runway.kind == "after_reset" and runway.at is not None:
+                short = f"not before {runway.at:%b} {runway.at.day}"
             rows.append(
                 (
                     "runs out",
                     Text(flagged(words, level), style),
+                    Text(flagged(short, level), style),
                     Text(flagged(short, level, narrow=True), style),
+                    # Last resort in a narrow panel: the header says the month is UTC.
+                    Text(flagged(short.removesuffix(" UTC"), level, narrow=True), style),
                 )
             )
         if (mark := trend.since_mark) is not None and not trend.closed:
@@ -197,7 +197,9 @@ class CreditsPanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
         if now < end:
             until = fmt.duration((end - now).total_seconds())
             reset = f"{end:%b} {end.day} {end:%H:%M} UTC"
-            rows.append(("resets", Text(f"{reset}, {until}"), Text(reset)))
+            rows.append(
+                ("resets", Text(f"{reset}, {until}"), Text(reset), Text(f"{end:%b} {end.day} UTC"))
+            )
         else:
             rows.append(("resets", Text(f"closed period; reset {end:%b} {end.day} UTC")))
         return rows

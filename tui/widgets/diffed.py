@@ -176,15 +176,19 @@ class TextBlock(DiffedWidget):
         return max((line.cell_len for line in self.builder(container.width)), default=1)
 
 
-# (label, value) or (label, value, shorter value for a narrow panel).
-Row = tuple[str, Text] | tuple[str, Text, Text]
+# (label, value) or (label, value, shorter forms for a narrow panel, longest first).
+Row = (
+    tuple[str, Text]
+    | tuple[str, Text, Text]
+    | tuple[str, Text, Text, Text]
+    | tuple[str, Text, Text, Text, Text]
+)
 
 
 def fitted(row: Row, width: int) -> Text:
-    """The row's value, or its shorter form when the full one would be cut."""
-    if len(row) == 3 and row[1].cell_len > width:
-        return row[2]
-    return row[1]
+    """The row's value, or the longest shorter form that is not cut (else the shortest)."""
+    forms = row[1:]
+    return next((form for form in forms if form.cell_len <= width), forms[-1])
 
 
 class FigurePanel(Vertical, Generic[T]):
@@ -240,6 +244,7 @@ class FigurePanel(Vertical, Generic[T]):
         self.data = data
         self._rows_cache = None
         self.on_data()
+        self.retitle()
         lead = self._blocks[0]
         lead.display = self.lead(0) is not None
         for block in self._blocks:
@@ -249,11 +254,28 @@ class FigurePanel(Vertical, Generic[T]):
         """Build the rows again for the same data (a setting they follow changed)."""
         self._rows_cache = None
         self.on_data()
+        self.retitle()
         for block in self._blocks:
             block.data_changed()
 
     def on_data(self) -> None:
-        """What follows the data besides the rows (a border title, say)."""
+        """What follows the data besides the rows."""
+
+    def titles(self) -> list[str]:
+        """The border title, longest first: the first that fits the panel is shown."""
+        return []
+
+    def retitle(self) -> None:
+        options = self.titles()
+        if not options:
+            return
+        room = self.size.width - 6  # the corners, and a space each side
+        title = next((t for t in options if len(t) <= room), options[-1])
+        if title != self.border_title:  # setting it repaints the whole panel
+            self.border_title = title
+
+    def on_resize(self) -> None:
+        self.retitle()
 
     def lead(self, width: int) -> Text | None:
         return None

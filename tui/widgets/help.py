@@ -47,7 +47,7 @@ def _minutes(minutes: int | None) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
 
 
-def levels_text(t: Thresholds) -> list[tuple[str, str]]:
+def levels_text(t: Thresholds, *, hide_money: bool = False) -> list[tuple[str, str]]:
     def pct(value: int | None) -> str:
         return "off" if value is None else f"{value} %"
 
@@ -59,7 +59,9 @@ def levels_text(t: Thresholds) -> list[tuple[str, str]]:
         ),
         (
             "balance left",
-            f"WARN at {_money(t.balance_warn_cents)}, "
+            "levels hidden with the money (h shows them)"
+            if hide_money
+            else f"WARN at {_money(t.balance_warn_cents)}, "
             f"CRITICAL at {_money(t.balance_critical_cents)}",
         ),
         (
@@ -87,9 +89,10 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape", "close", "Close", show=False),
     ]
 
-    def __init__(self, thresholds: Thresholds) -> None:
+    def __init__(self, thresholds: Thresholds, *, hide_money: bool = False) -> None:
         super().__init__()
         self._thresholds = thresholds
+        self._hide_money = hide_money
 
     def compose(self) -> ComposeResult:
         def table(rows: tuple[tuple[str, str], ...] | list[tuple[str, str]], width: int) -> Table:
@@ -106,7 +109,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static("What the words mean", classes="heading")
             yield Static(table(STATES, 21))
             yield Static("Levels in effect (profile thresholds)", classes="heading")
-            yield Static(table(levels_text(self._thresholds), 15))
+            yield Static(table(levels_text(self._thresholds, hide_money=self._hide_money), 15))
             yield Static(Text("? q or Enter closes", style="dim"), classes="heading")
 
     def action_close(self) -> None:

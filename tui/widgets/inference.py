@@ -79,12 +79,12 @@ class InferencePanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.border_title = "Inference · pre-paid balance"
+        self.retitle()
 
-    def on_data(self) -> None:
-        title = "Inference · pre-paid balance" + (" · money hidden" if self.hide_money else "")
-        if title != self.border_title:  # setting it repaints the whole panel
-            self.border_title = title
+    def titles(self) -> list[str]:
+        if self.hide_money:
+            return ["Inference · pre-paid balance · money hidden", "Inference · money hidden"]
+        return ["Inference · pre-paid balance", "Inference · balance", "Inference"]
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"inference--{name}")
@@ -140,9 +140,10 @@ class InferencePanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
         if balance < 0:
             line.stylize(self._style("overdraft"))
             cents.append(" overdrawn", style=self._style("overdraft"))
-        elif scope != "total":
+        short = line.copy().append(word)
+        if balance >= 0 and scope != "total":
             line.append(" (account)", style=self.label_style)
-        return [("balance", line.append(word)), ("", cents)]
+        return [("balance", line.append(word), short), ("", cents)]
 
     def build_rows(self) -> list[Row]:
         if self.data is None:

@@ -53,7 +53,7 @@ class IntradayStrip(TextBlock):
         label = "last hour, credits/min " if metric == "credits" else "last hour, ¢/min "
         room = max(0, min(60, width - len(label) - 24))
         line, peak = sparkline(minutes, room)
-        top = fmt.milli(peak) + " credits" if metric == "credits" else fmt.cents(peak)
+        top = fmt.milli(peak) + " credits/min" if metric == "credits" else fmt.cents(peak) + "/min"
         if hidden:
             top = "hidden"
         return [Text(label).append(line, style="bold").append(f"  peak {top}")]

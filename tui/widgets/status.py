@@ -121,7 +121,7 @@ class NoticeBar(Static):
     DEFAULT_CSS = """
     NoticeBar {
         height: auto;
-        max-height: 4;
+        max-height: 6;
         padding: 0 1;
         display: none;
         background: $warning-muted;
