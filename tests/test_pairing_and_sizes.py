@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
+from textual.command import CommandPalette
 from textual.pilot import Pilot
 
 from tests.conftest import settings_for
@@ -118,6 +119,12 @@ async def test_the_command_palette_runs_the_monitors_actions(simulator: Simulato
         await pilot.press("enter")
         await press_and_settle(pilot)
         assert app.scope == "live"
+        await pilot.press("ctrl+p")  # and Ctrl-P again closes it, without Esc
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert not isinstance(app.screen, CommandPalette)
 
 
 async def test_too_small_says_so_and_recovers_when_the_terminal_grows(

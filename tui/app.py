@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.reactive import reactive
@@ -690,6 +691,13 @@ class VectrosUsageApp(App[int]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.settings.thresholds, hide_money=self.hide_money))
+
+    def action_command_palette(self) -> None:
+        # Ctrl-P again closes it: no key needs Esc alone (which lags in some terminals).
+        if isinstance(self.screen, CommandPalette):
+            self.screen.dismiss()
+            return
+        super().action_command_palette()
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
