@@ -289,6 +289,8 @@ async def test_without_daily_figures_the_chart_is_built_from_recorded_polls() ->
         await until(pilot, lambda: app.settled)
         chart = app.query_one(DailyChart)
         assert "from recorded polls (the report has no daily figures)" in str(chart.border_title)
+        # Polling began on Dec 3 at 10:30: the 1st to the 3rd are lower bounds, and said.
+        assert "partly polled, so at least: 1–3" in str(chart.border_title)
         last = faults.model.report()
         live = [r["environments"]["live"]["credits"]["usedMilli"] for r in (first, last)]
         (today,) = [d for d in app._daily if d.day.day == 3]

@@ -198,3 +198,32 @@ def test_a_gap_is_not_put_into_one_minute() -> None:
     buckets = minute_buckets(before + after, used, end=after[-1].at, gap=120)
     assert max(b or 0 for b in buckets) == 100  # the million after the gap is no spike
     assert None in buckets
+
+
+def test_partly_polled_days_are_the_ones_polling_did_not_cover() -> None:
+    from datetime import UTC, datetime
+
+    from tui.report import Period
+    from tui.trend import partly_polled_days
+    from tui.widgets.chart_plan import day_ranges
+
+    period = Period(2026, 12, datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+    day = 86_400.0
+    start = datetime(2026, 12, 1, tzinfo=UTC).timestamp()
+
+    def polls(*spans: tuple[float, float]) -> list[Sample]:
+        times = [t for a, b in spans for t in range(int(a), int(b) + 1, 300)]  # 5 min apart
+        return [Sample(t, t, (2026, 12), 0, 0) for t in times]
+
+    now = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+    # Watched from Dec 2 at noon to now, but not from Dec 4 01:00 to 03:00.
+    samples = polls(
+        (start + 1.5 * day, start + 3 * day + 3600), (start + 3 * day + 3 * 3600, now.timestamp())
+    )
+    assert partly_polled_days(samples, period, now) == (1, 2, 4)
+    # Every day covered to now: none.
+    assert partly_polled_days(polls((start - 600, now.timestamp())), period, now) == ()
+    # Stopped an hour ago: today is a lower bound.
+    gone = polls((start - 600, now.timestamp() - 3600))
+    assert partly_polled_days(gone, period, now) == (5,)
+    assert day_ranges((1, 2, 3, 5, 7, 8)) == "1–3, 5, 7, 8"

@@ -49,6 +49,7 @@ from tui.trend import (
     Trend,
     build_trend,
     daily_from_history,
+    partly_polled_days,
     sample_of,
 )
 from tui.widgets.chart_plan import Metric, Source, Span, hour_plan, month_plan
@@ -131,6 +132,7 @@ class VectrosUsageApp(App[int]):
         self._backwards = 0  # polls in a row that answered for an earlier month
         self._daily: tuple[DailyUsage, ...] = ()  # from history, when reports have none
         self._daily_key: object = None
+        self._partial: tuple[int, ...] = ()  # days the recorded polls do not cover
         self._history: History | None = None
         self._history_key: tuple[str, str] | None = None
         self._history_problem: str | None = None
@@ -457,7 +459,8 @@ class VectrosUsageApp(App[int]):
             plan = hour_plan(minutes, self.scope, self.metric, end=f"{now:%H:%M}")
         else:
             chart_report, source = self._daily_for_chart(report, closed)
-            plan = month_plan(chart_report, self.scope, self.metric, source)
+            partial = self._partial if source == "history" else ()
+            plan = month_plan(chart_report, self.scope, self.metric, source, partial)
         self.query_one(ChartSlot).show(plan, hide_values=hide)
         if not closed:
             self._judge(report, trend)
@@ -521,6 +524,9 @@ class VectrosUsageApp(App[int]):
                 store.samples("live", since=since),
                 store.samples("test", since=since),
                 report.period,
+            )
+            self._partial = partly_polled_days(
+                store.samples("total", since=since), report.period, self._server_now()
             )
             self._daily_key = key
         if not self._daily:

@@ -6,10 +6,11 @@ only format it.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 
 from tui.rates import (
@@ -142,6 +143,36 @@ def sample_of(report: UsageReport, scope: Scope, received: datetime) -> Sample:
         spent_cents=report.spent_cents(scope),
         balance_cents=report.inference.balance_cents if scope == "total" else None,
     )
+
+
+POLLED_GAP = 10 * 60.0  # seconds without a poll after which a day's figure is partial
+
+
+def partly_polled_days(samples: Sequence[Sample], period: Period, now: datetime) -> tuple[int, ...]:
+    """Days of the month (so far) whose figure built from the polls is a lower bound:
+    polling began after the day did, ended before it did, or stopped for a while in it
+    (use then is counted on the day of the next poll, or not at all before the first)."""
+    times = sorted(s.at for s in samples if s.period == period.key)
+    start, end = period.start.timestamp(), min(period.end, now).timestamp()
+    if not times or end <= start:
+        return ()
+    partial: list[int] = []
+    day = period.start
+    while day.timestamp() < end:
+        day_start, day_end = day.timestamp(), min(end, (day + timedelta(days=1)).timestamp())
+        first, last = bisect.bisect_right(times, day_start), bisect.bisect_left(times, day_end)
+        # A poll just outside the day covers its edge; before the period's first poll
+        # nothing was seen at all.
+        opened = times[first - 1] if first > 0 else None
+        closed = times[last] if last < len(times) else (day_end if day_end == end else None)
+        if opened is None or closed is None:
+            partial.append(day.day)
+        else:
+            edges = [opened, *times[first:last], closed]
+            if any(b - a > POLLED_GAP for a, b in itertools.pairwise(edges)):
+                partial.append(day.day)
+        day += timedelta(days=1)
+    return tuple(partial)
 
 
 def daily_from_history(

@@ -50,7 +50,24 @@ class Plan:
 COLOURS = {"live": "cyan", "test": "magenta", "total": "blue"}
 
 
-def month_plan(report: UsageReport, scope: Scope, metric: Metric, source: Source) -> Plan:
+def day_ranges(days: tuple[int, ...]) -> str:
+    """(1, 2, 3, 5) -> '1–3, 5'."""
+    runs: list[list[int]] = []
+    for day in days:
+        if runs and day == runs[-1][-1] + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ", ".join(f"{r[0]}–{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs)
+
+
+def month_plan(
+    report: UsageReport,
+    scope: Scope,
+    metric: Metric,
+    source: Source,
+    partial: tuple[int, ...] = (),
+) -> Plan:
     days = report.daily_series()
     if metric == "credits":
         unit, divisor = "credits", 1000.0
@@ -67,6 +84,9 @@ def month_plan(report: UsageReport, scope: Scope, metric: Metric, source: Source
     )
     if source == "history":
         said = " · from recorded polls (the report has no daily figures)"
+        if partial:
+            # A day the monitor did not watch throughout is at least what it shows.
+            said += f" · partly polled, so at least: {day_ranges(partial)}"
     elif report.daily is None:
         said = " · the report has no daily figures"
     else:
