@@ -505,7 +505,7 @@ def _add_watch(sub: Any) -> None:
         "good poll.",
         epilog="Exit statuses: 0 --for elapsed within budget, 2 usage, 3 token refused, "
         "4 unreachable for longer than --max-outage (or another HTTP failure), 5 bad report, "
-        "6 budget exceeded, 128+n stopped by signal n (SIGINT 130, SIGTERM 143).",
+        "6 budget exceeded, 128+n stopped by signal n (SIGINT 130, SIGTERM 143, SIGHUP 129).",
     )
     watch.add_argument(
         "--budget-credits",
