@@ -287,3 +287,17 @@ async def test_a_running_monitors_polls_answer_line_without_a_request(
     done = line(base_url=simulator.base_url)
     assert done.returncode == 0, done.stderr
     assert re.fullmatch(r"vectros 5\.6% · \$492\.87.*", one_line(done)), one_line(done)
+
+
+def test_the_readme_tmux_snippet_leaves_room_for_the_stale_word() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    block = readme.split("```tmux\n", 1)[1].split("```", 1)[0]
+    found = re.search(r"^set -g status-right-length (\d+)", block, re.MULTILINE)
+    assert found, "tmux's default status-right-length (40) cuts the line"
+    # A stale line in tmux colours plus the clock, as the snippet prints it.
+    s = Sample(1000.0, 1000.0, (2026, 12), 42_100_000, 8_610, 123_456)
+    stale = render(
+        Figures(s, [s], 100_000_000, "USD"), now=1000.0 + 720, stale=True, code=4, tmux=True
+    )
+    shown = re.sub(r"#\[[^]]*\]", "", stale) + " 12:34"
+    assert "stale 12m" in shown and len(shown) <= int(found.group(1))
