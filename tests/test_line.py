@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -128,8 +129,72 @@ def test_with_nothing_recorded_a_word() -> None:
     assert unset.returncode == 2 and one_line(unset) == "vectros: not configured"
     assert "VECTROS_BASE_URL" in unset.stderr
     typo = line("--demo", "--format", "{credit_pct}")
-    assert typo.returncode == 2 and one_line(typo) == "vectros: not configured"
+    assert typo.returncode == 2 and one_line(typo) == "vectros: bad --format"
     assert "unknown placeholder {credit_pct}" in typo.stderr
+
+
+def _capped() -> None:
+    # A template that asks for a huge width must fail here, not eat the machine.
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{balance:%}",
+        "{credits_pct:d}",
+        "{rate:.2f}",
+        "{credits_pct:>99999999999}",
+        "{credits_pct:>{rate}}",
+        "{credits_pct:=5}",
+        "{credits_pct",
+        "{}",
+    ],
+)
+def test_a_bad_format_still_prints_a_line(template: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", "line", "--demo", "--speed", "0", "--format", template],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if k not in ("VECTROS_TOKEN",)},
+        preexec_fn=_capped,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert one_line(done) == "vectros: bad --format"
+    assert "--format" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_format_may_align_and_pad() -> None:
+    done = line("--demo", "--speed", "0", "--format", "[{credits_pct:>7}|{period:.4}]")
+    assert done.returncode == 0, done.stderr
+    assert re.fullmatch(r"\[ +\d+\.\d%\|\d{4}\]", one_line(done)), one_line(done)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--timeout", "0"],
+        ["--max-age", "100000"],
+        ["--nope"],
+        ["--demo", "extra"],
+        ["--format"],
+    ],
+)
+def test_bad_arguments_still_print_a_line(args: list[str]) -> None:
+    done = line(*args)
+    assert done.returncode == 2
+    assert one_line(done) == "vectros: bad arguments"
+    assert "usage:" in done.stderr and "Traceback" not in done.stderr
+    before = subprocess.run(
+        [sys.executable, "-m", "tui", "--nope", "line"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert before.returncode == 2 and one_line(before) == "vectros: bad arguments"
 
 
 def test_a_refused_token_and_a_bad_report_say_so(simulator: Simulator) -> None:
@@ -174,7 +239,8 @@ def test_short_ages() -> None:
 
 def test_templates_are_checked() -> None:
     assert check_template("{credits_pct} {rate}") == "{credits_pct} {rate}"
-    for bad in ("{nope}", "{credits_pct", "{0}"):
+    assert check_template("{credits_pct:>7} {period:.4}") == "{credits_pct:>7} {period:.4}"
+    for bad in ("{nope}", "{credits_pct", "{0}", "{balance:%}", "{rate:.2f}", "{credits:d}"):
         with pytest.raises(ValueError):
             check_template(bad)
 
@@ -221,3 +287,17 @@ async def test_a_running_monitors_polls_answer_line_without_a_request(
     done = line(base_url=simulator.base_url)
     assert done.returncode == 0, done.stderr
     assert re.fullmatch(r"vectros 5\.6% · \$492\.87.*", one_line(done)), one_line(done)
+
+
+def test_the_readme_tmux_snippet_leaves_room_for_the_stale_word() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    block = readme.split("```tmux\n", 1)[1].split("```", 1)[0]
+    found = re.search(r"^set -g status-right-length (\d+)", block, re.MULTILINE)
+    assert found, "tmux's default status-right-length (40) cuts the line"
+    # A stale line in tmux colours plus the clock, as the snippet prints it.
+    s = Sample(1000.0, 1000.0, (2026, 12), 42_100_000, 8_610, 123_456)
+    stale = render(
+        Figures(s, [s], 100_000_000, "USD"), now=1000.0 + 720, stale=True, code=4, tmux=True
+    )
+    shown = re.sub(r"#\[[^]]*\]", "", stale) + " 12:34"
+    assert "stale 12m" in shown and len(shown) <= int(found.group(1))

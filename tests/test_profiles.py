@@ -6,7 +6,10 @@ Real files in tmp_path, real subprocesses for the token commands and the CLI.
 from __future__ import annotations
 
 import json
+import os
+import resource
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -117,6 +120,12 @@ def test_a_toml_syntax_error_names_the_file_and_the_line(tmp_path: Path) -> None
         ),
         ("[profiles.p]\ntoken_command = 'pass show \"x'\n", "token_command: No closing quotation"),
         ("[profiles.p]\ntoken_command = []\n", "token_command: a list must hold"),
+        ("[profiles.p]\ntoken_command = ''\n", "[profiles.p] token_command: is empty"),
+        ("[profiles.p]\nbase_url = ' '\n", "[profiles.p] base_url: is empty"),
+        (
+            '[profiles.p]\nbase_url = "https://a.example"\n\ntoken_env = "A"\ntoken_env = "B"\n',
+            "Cannot overwrite a value (at line 5, column 16): line 5 sets 'token_env' again",
+        ),
     ],
 )
 def test_a_bad_file_says_where_and_what(tmp_path: Path, text: str, said: str) -> None:
@@ -124,6 +133,15 @@ def test_a_bad_file_says_where_and_what(tmp_path: Path, text: str, said: str) ->
     message = fails(path, {"VECTROS_TOKEN": TOKEN}, base_url="https://a.example")
     assert said in message
     assert str(path) in message
+
+
+def test_off_turns_a_level_off_whatever_its_case(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "[thresholds]\ncredits_warn_percent = 'OFF'\nbalance_warn_cents = 'Off'\n",
+    )
+    config = profiles.load_file(path)
+    assert config.thresholds == {"credits_warn_percent": None, "balance_warn_cents": None}
 
 
 def test_a_bad_threshold_combination_is_an_error(tmp_path: Path) -> None:
@@ -303,7 +321,18 @@ def test_a_token_file_readable_by_others_warns_but_works(tmp_path: Path) -> None
     warnings: list[str] = []
     assert explain(path, warn=warnings.append).settings.token.reveal() == TOKEN
     assert len(warnings) == 1 and "chmod 600" in warnings[0] and "0640" in warnings[0]
+    assert "can be read by its group (" in warnings[0] and "others" not in warnings[0]
     assert TOKEN not in warnings[0]
+    for mode, said in (
+        (0o604, "can be read by others ("),
+        (0o644, "can be read by its group and by others ("),
+        (0o660, "can be read and written by its group ("),
+        (0o642, "can be read by its group, and written by others ("),
+    ):
+        token_file.chmod(mode)
+        warnings.clear()
+        explain(path, warn=warnings.append)
+        assert len(warnings) == 1 and said in warnings[0], (oct(mode), warnings)
     done = run("config", "check", env={"VECTROS_USAGE_CONFIG": str(path)})
     assert done.returncode == 0, done.stderr
     assert "warning:" in done.stderr and "chmod 600" in done.stderr
@@ -317,6 +346,104 @@ def test_a_missing_or_empty_token_file_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "empty").write_text("\n")
     (tmp_path / "empty").chmod(0o600)
     assert "is empty" in fails(profile_with(tmp_path, "token_file = 'empty'"))
+
+
+def config_check_limited(
+    config: Path, timeout: float = 30
+) -> tuple[subprocess.CompletedProcess[str], float]:
+    """`config check` in a subprocess with its address space capped at 2 GiB, so a
+    token source read without a limit fails there rather than eating the machine."""
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    env = {k: v for k, v in os.environ.items() if k not in ("VECTROS_BASE_URL", "VECTROS_TOKEN")}
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", "config", "check"],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env | {"VECTROS_USAGE_CONFIG": str(config)},
+        preexec_fn=cap,
+        check=False,
+    )
+    return done, time.monotonic() - started
+
+
+def test_a_token_file_must_be_a_regular_file(tmp_path: Path) -> None:
+    done, _ = config_check_limited(profile_with(tmp_path, "token_file = '/dev/zero'"))
+    assert done.returncode == 2 and done.stdout == ""
+    assert "'/dev/zero' is a character device, not a regular file" in done.stderr
+    assert "Traceback" not in done.stderr
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    done, took = config_check_limited(profile_with(tmp_path, "token_file = 'fifo'"), timeout=20)
+    assert done.returncode == 2 and "is a FIFO (named pipe), not a regular file" in done.stderr
+    assert took < 15
+    assert "is a directory" in fails(profile_with(tmp_path, f"token_file = '{tmp_path}'"))
+
+
+def test_a_token_file_larger_than_64_kib_is_not_a_token_file(tmp_path: Path) -> None:
+    big = tmp_path / "big"
+    big.write_bytes(TOKEN.encode() + b"\n" + b"x" * (64 * 1024))
+    big.chmod(0o600)
+    said = fails(profile_with(tmp_path, "token_file = 'big'"))
+    assert "larger than 64 KiB: not a token file" in said
+    no_piece_of_the_token_in(said)
+    big.write_bytes(TOKEN.encode() + b"\n" + b"x" * (60 * 1024))  # under the cap: fine
+    assert explain(profile_with(tmp_path, "token_file = 'big'")).settings.token.reveal() == TOKEN
+
+
+def test_a_token_command_with_endless_output_is_stopped_at_the_cap(tmp_path: Path) -> None:
+    path = profile_with(tmp_path, "token_command = ['cat', '/dev/zero']\ntoken_timeout = 3")
+    done, took = config_check_limited(path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert "printed more than 64 KiB, so it was stopped" in done.stderr
+    assert "Traceback" not in done.stderr and "MemoryError" not in done.stderr
+    assert took < 10
+
+
+def test_the_timeout_holds_while_a_command_keeps_writing(tmp_path: Path) -> None:
+    cmd = script(
+        tmp_path,
+        "drip",
+        "while True:\n    sys.stdout.write('x'); sys.stdout.flush(); time.sleep(0.01)",
+    )
+    started = time.monotonic()
+    said = fails(profile_with(tmp_path, f"token_command = '{cmd}'"), token_timeout=1)
+    assert "no answer within 1 s" in said
+    assert time.monotonic() - started < 5
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie (a container's init may be slow to reap)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+def test_a_timed_out_command_takes_its_children_with_it(tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    cmd = script(
+        tmp_path,
+        "slow",
+        "import subprocess\n"
+        "child = subprocess.Popen(['sleep', '100'])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+        "child.wait()",
+    )
+    said = fails(profile_with(tmp_path, f"token_command = '{cmd}'"), token_timeout=1)
+    assert "no answer within 1 s" in said
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _alive(pid):  # do not leave it behind for the next test run
+        os.kill(pid, 9)
+        raise AssertionError("the command's child survived its timeout")
 
 
 def test_token_command_prints_the_token(tmp_path: Path) -> None:
@@ -349,7 +476,9 @@ def test_a_failing_token_command_says_so_without_its_output(tmp_path: Path) -> N
         "sys.exit(3)",
     )
     said = fails(profile_with(tmp_path, f"token_command = '{cmd}'"))
-    assert "exited with status 3" in said and "gpg: decryption failed" in said
+    assert "exited with status 3" in said and "run it by hand to see why" in said
+    # Its stderr is not repeated: it may carry a secret into a CI log.
+    assert "gpg: decryption failed" not in said
     assert TOKEN not in said and TOKEN[:8] not in said
 
 
@@ -447,7 +576,7 @@ def test_config_check_shows_what_it_resolved_but_not_the_token(tmp_path: Path) -
     data = json.loads(as_json.stdout)
     assert data["config_file"] == {"path": str(path), "exists": True}
     assert data["profile"] == {"value": "prod", "source": "default_profile"}
-    assert data["interval"]["value"] == 10
+    assert data["interval"]["value"] == 10 and isinstance(data["interval"]["value"], float)
     assert data["token"]["value"] == f"‹redacted, {len(TOKEN)} chars›"
     assert data["thresholds"]["balance_warn_cents"] == {
         "value": 5000,
@@ -467,6 +596,9 @@ def test_config_check_with_only_the_environment(config_home: Path) -> None:
         "exists": False,
     }
     assert data["profile"]["value"] is None
+    # The default is a float as the file's and the flag's are: one type in the JSON.
+    assert data["interval"] == {"value": 5.0, "source": "default"}
+    assert isinstance(data["interval"]["value"], float)
     assert data["token"]["source"] == "env VECTROS_TOKEN"
     no_piece_of_the_token_in(done.stdout)
 

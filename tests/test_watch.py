@@ -40,12 +40,23 @@ def test_budgets_parse_exactly_without_floats() -> None:
     assert parse_credits("3") == 3_000
     assert parse_credits("0") == 0
     assert parse_cents("500") == 500
+    assert parse_credits("007.250") == 7_250
     for bad in ("0.0001", "-1", "nan", "inf", "", "abc", "1e400"):
         with pytest.raises(ValueError):
             parse_credits(bad)
     for bad in ("5.00", "-5", "", "5c", "٣"):
         with pytest.raises(ValueError):
             parse_cents(bad)
+
+
+@pytest.mark.parametrize(
+    "bad", ["1e3", "1E3", "1_000", "١٠", "１０", "+5", " 5", "5\n", ".5", "5.", "1,000", "0x10"]
+)
+def test_budgets_are_plain_ascii_decimals_only(bad: str) -> None:
+    with pytest.raises(ValueError, match="plain digits"):
+        parse_credits(bad)
+    with pytest.raises(ValueError, match="plain digits"):
+        parse_cents(bad)
 
 
 def test_durations() -> None:
@@ -414,6 +425,8 @@ def test_spend_across_a_rollover_is_exact_and_sigterm_prints_the_summary(
     assert proc.returncode == 128 + signal.SIGTERM, err
     summary = json.loads(out.splitlines()[-1])
     assert summary["event"] == "summary" and summary["reason"] == "stopped by SIGTERM"
+    assert "stopped by SIGTERM" in err  # why it stopped, on stderr too
+    assert "watching total from" in err  # with --json the start is said as well
     assert summary["spend"]["total"]["usedMilli"] == (december - first) + january
 
 
@@ -436,7 +449,40 @@ def test_sigint_mid_watch_prints_the_human_summary() -> None:
             proc.wait()
     assert proc.returncode == 130, err
     assert "summary: stopped by SIGINT" in out
+    assert "stopped by SIGINT" in err
     assert "Traceback" not in err
+
+
+def test_sighup_prints_the_summary_last_and_says_why() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui", "watch", "--demo", "--json", "--budget-credits", "100000"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env_for(),
+    )
+    try:
+        _read_until(proc, lambda line: line["event"] == "change")
+        proc.send_signal(signal.SIGHUP)  # the SSH session dropped
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signal.SIGHUP, err
+    summary = json.loads(out.splitlines()[-1])
+    assert summary["event"] == "summary" and summary["reason"] == "stopped by SIGHUP"
+    assert summary["exit"] == 129
+    assert "stopped by SIGHUP" in err and "Traceback" not in err
+
+
+def test_durations_in_the_summary_are_always_floats() -> None:
+    # A frozen clock: no server time passes, which once came out as the integer 0.
+    done = watch("--demo", *FROZEN_ARGS, "--budget-credits", "1", "--for", "2s", "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json_lines(done.stdout)[-1]
+    assert summary["serverSeconds"] == 0 and isinstance(summary["serverSeconds"], float)
+    assert isinstance(summary["durationSeconds"], float)
 
 
 def test_a_cents_budget_on_a_report_without_inference_spend_is_a_bad_report() -> None:

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from tui import __version__
 from tui.client import Secret, UsageClient, UsageError
@@ -169,8 +169,22 @@ def _add_common(p: argparse.ArgumentParser, *, suppress: bool) -> None:
     _add_simulation(p, suppress=suppress, demo_speed=DEMO_SPEED)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a subcommand may put a line on stdout before a usage error:
+    ``line`` feeds a status bar, and an empty one would look like all is well."""
+
+    stdout_on_error: str | None = None
+    line_parser: _Parser | None = None  # on the top parser: where `line`'s errors go
+
+    def error(self, message: str) -> NoReturn:
+        if self.stdout_on_error is not None:
+            with contextlib.suppress(OSError):
+                print(self.stdout_on_error, flush=True)
+        super().error(message)
+
+
+def build_parser() -> _Parser:
+    parser = _Parser(
         prog="vectros-usage",
         description="A terminal monitor for the Vectros usage report: the monthly credit "
         "allowance and the pre-paid inference balance, live, per environment.",
@@ -239,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("-v", "--verbose", action="store_true", help="log each request line")
     _add_simulation(sim, suppress=False, demo_speed=1.0)
     _add_watch(sub)
-    _add_line(sub)
+    parser.line_parser = _add_line(sub)
     return parser
 
 
@@ -435,7 +449,13 @@ def _run_simulator(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # parse_args, but an unknown argument to `line` is `line`'s error (a subparser
+    # hands what it does not know back to the top parser, which would say nothing on
+    # stdout).
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        which = parser.line_parser if args.command == "line" else None
+        (which or parser).error(f"unrecognized arguments: {' '.join(extras)}")
     try:
         if args.command == "simulate":
             return _run_simulator(args)
@@ -507,7 +527,7 @@ def _add_watch(sub: Any) -> None:
         "good poll.",
         epilog="Exit statuses: 0 --for elapsed within budget, 2 usage, 3 token refused, "
         "4 unreachable for longer than --max-outage (or another HTTP failure), 5 bad report, "
-        "6 budget exceeded, 128+n stopped by signal n (SIGINT 130, SIGTERM 143).",
+        "6 budget exceeded, 128+n stopped by signal n (SIGINT 130, SIGTERM 143, SIGHUP 129).",
     )
     watch.add_argument(
         "--budget-credits",
@@ -587,10 +607,10 @@ def _run_watch(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- line
 
 
-def _add_line(sub: Any) -> None:
+def _add_line(sub: Any) -> _Parser:
     from tui.line import DEFAULT_MAX_AGE, DEFAULT_TIMEOUT, PLACEHOLDERS
 
-    line = sub.add_parser(
+    line: _Parser = sub.add_parser(
         "line",
         help="one short status line (tmux status bar, shell prompt), from history when fresh",
         description="Print one short status line: credits %% of the allowance, the inference "
@@ -634,6 +654,9 @@ def _add_line(sub: Any) -> None:
         "--tmux", action="store_true", help="tmux styles: yellow when stale, red with no figures"
     )
     _add_common(line, suppress=True)
+    # Even a usage error prints a line (and argparse's usage on stderr, status 2).
+    line.stdout_on_error = "vectros: bad arguments"
+    return line
 
 
 def _run_line(args: argparse.Namespace) -> int:
@@ -646,12 +669,13 @@ def _run_line(args: argparse.Namespace) -> int:
         hide_money=args.hide_money,
         tmux=args.tmux,
     )
+    if args.template is not None:
+        try:
+            line.check_template(args.template)
+        except ValueError as exc:
+            print(f"vectros-usage: {exc}", file=sys.stderr)
+            return _print_line(line.problem("bad --format", tmux=args.tmux), EXIT_USAGE)
     try:
-        if args.template is not None:
-            try:
-                line.check_template(args.template)
-            except ValueError as exc:
-                raise ConfigError(str(exc)) from None
         with _settings(args) as settings:
             _start_debug_log(settings)
             history_path = None
@@ -671,6 +695,10 @@ def _run_line(args: argparse.Namespace) -> int:
         # Still a line: a status bar showing nothing would look like all is well.
         print(f"vectros-usage: {exc}", file=sys.stderr)
         text, code = line.render(None, now=0, stale=False, code=EXIT_USAGE, tmux=args.tmux), 2
+    return _print_line(text, code)
+
+
+def _print_line(text: str, code: int) -> int:
     try:
         print(text, flush=True)
     except BrokenPipeError:

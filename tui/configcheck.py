@@ -26,7 +26,8 @@ def report(resolved: Resolved) -> dict[str, Any]:
         "profile": {"value": s.profile, "source": resolved.profile_source},
         "base_url": {"value": s.base_url, "source": src["base_url"]},
         "path": {"value": s.path, "source": src["path"]},
-        "interval": {"value": s.interval, "source": src["interval"]},
+        # Always a float (5.0, not 5), whether from the default, a flag or the file.
+        "interval": {"value": float(s.interval), "source": src["interval"]},
         "token": {"value": redacted(len(s.token.reveal())), "source": src["token"]},
         "ca_bundle": {"value": s.ca_bundle, "source": src["ca_bundle"]},
         "thresholds": {

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import string
 import time
 from collections.abc import Sequence
@@ -108,19 +109,43 @@ def fields(figures: Figures, *, now: float, gap: float, hide_money: bool) -> dic
     }
 
 
+# A placeholder's spec may align, pad and cut (every value is text already): '>7',
+# '^9', '.4'. Two digits at most, so no template asks for gigabytes of padding; number
+# specs ('d', '.2f', '%') would fail on text, so they are refused here, not mid-line.
+_SPEC = re.compile(r"(?:[^{}]?[<>^])?[0-9]{0,2}(?:\.[0-9]{1,2})?", re.ASCII)
+
+
 def check_template(template: str) -> str:
-    """A --format: only the known placeholders (a typo is a usage error, not a crash)."""
+    """A --format: only the known placeholders, with at most an alignment, a width and
+    a cut (a mistake is a usage error, not a crash)."""
     try:
-        names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+        parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
         raise ValueError(f"--format is not a valid template: {exc}") from None
-    unknown = [n for n in names if n not in PLACEHOLDERS]
-    if unknown:
-        raise ValueError(
-            f"--format has unknown placeholder {{{unknown[0]}}}; known: "
-            + " ".join(f"{{{p}}}" for p in PLACEHOLDERS)
-        )
+    for _, name, spec, _ in parsed:
+        if name is None:
+            continue
+        if name not in PLACEHOLDERS:
+            raise ValueError(
+                f"--format has unknown placeholder {{{name}}}; known: "
+                + " ".join(f"{{{p}}}" for p in PLACEHOLDERS)
+            )
+        if spec and _SPEC.fullmatch(spec) is None:
+            raise ValueError(
+                f"--format: {{{name}:{spec}}} is not a spec a placeholder takes; each value "
+                "is text, so only alignment, a width up to 99 and a cut, e.g. {credits_pct:>6}"
+            )
+    try:  # what the checks above may have missed (a conversion, say) fails here
+        template.format(**dict.fromkeys(PLACEHOLDERS, "x"))
+    except (ValueError, KeyError, IndexError, AttributeError, TypeError) as exc:
+        raise ValueError(f"--format is not a valid template: {exc}") from None
     return template
+
+
+def problem(word: str, *, tmux: bool = False) -> str:
+    """The line when there are no figures to show: ``vectros: <word>``."""
+    text = f"vectros: {word}"
+    return f"#[fg=red]{text}#[default]" if tmux else text
 
 
 def render(
@@ -136,8 +161,7 @@ def render(
 ) -> str:
     """The line. Never empty: without figures it is ``vectros: <word>``."""
     if figures is None:
-        text = f"vectros: {WORDS.get(code, 'no data')}"
-        return f"#[fg=red]{text}#[default]" if tmux else text
+        return problem(WORDS.get(code, "no data"), tmux=tmux)
     values = fields(figures, now=now, gap=gap, hide_money=hide_money)
     word = WORDS.get(code) if code else None
     status = ""
@@ -145,7 +169,11 @@ def render(
         status = f"stale {values['age']}" + (f" ({word})" if word and code != 4 else "")
     values["status"] = status
     if template is not None:
-        text = template.format(**values).strip() or "vectros"
+        try:
+            text = template.format(**values).strip() or "vectros"
+        except (ValueError, KeyError, IndexError, AttributeError, TypeError, MemoryError):
+            # check_template should have caught it; the line must still not be empty.
+            return problem("bad --format", tmux=tmux)
     else:
         # Without an allowance there is no percentage: the credits used instead.
         head = values["credits_pct"] if figures.allowance_milli else values["credits"] + " cr"

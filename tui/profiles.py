@@ -10,12 +10,17 @@ Errors are ``ConfigError`` with the file, the section and the key in the message
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
+import re
+import selectors
 import shlex
+import signal
 import stat
 import subprocess
 import sys
+import time
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -34,6 +39,9 @@ APP_NAME = "vectros-usage"
 DEFAULT_TOKEN_TIMEOUT = 30.0  # long enough to type a passphrase into pinentry
 MAX_TOKEN_TIMEOUT = 600.0
 OFF = "off"  # a threshold level turned off (TOML has no null)
+# A token is a line of text: anything much longer is the wrong file or a runaway
+# command, and reading it all could eat memory without end (/dev/zero, `yes`).
+MAX_TOKEN_BYTES = 64 * 1024
 
 TOP_KEYS = ("default_profile", "thresholds", "profiles")
 PROFILE_KEYS = (
@@ -126,9 +134,25 @@ def load_file(path: Path, *, must_exist: bool = True) -> ConfigFile:
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
-        # tomllib says where: "... (at line 3, column 7)".
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        # tomllib says where: "... (at line 3, column 7)"; for a key given twice it
+        # does not say which key, so the line's key is named (never its value).
+        raise ConfigError(f"{path}: not valid TOML: {exc}{_twice(raw, str(exc))}") from None
     return _parse(path, data)
+
+
+_AT_LINE = re.compile(r"at line (\d+), column \d+")
+_KEY = re.compile(r"\s*([A-Za-z0-9_.\-]+)\s*=")
+
+
+def _twice(raw: bytes, message: str) -> str:
+    """', which sets KEY again', when tomllib refused to overwrite a value."""
+    found = _AT_LINE.search(message)
+    if not message.startswith("Cannot overwrite") or found is None:
+        return ""
+    lines = raw.decode("utf-8").splitlines()
+    number = int(found.group(1))
+    key = _KEY.match(lines[number - 1]) if 0 < number <= len(lines) else None
+    return f": line {number} sets {key.group(1)!r} again" if key else ": a key is set twice"
 
 
 def _parse(path: Path, data: dict[str, Any]) -> ConfigFile:
@@ -178,8 +202,10 @@ def _string(path: Path, where: str, table: Mapping[str, Any], key: str) -> str |
     value = table.get(key)
     if value is None:
         return None
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
         raise ConfigError(f"{path}: {where} {key}: must be a non-empty string (got {_kind(value)})")
+    if not value.strip():
+        raise ConfigError(f"{path}: {where} {key}: is empty (give a value, or leave the key out)")
     return value
 
 
@@ -257,8 +283,8 @@ def _thresholds(path: Path, where: str, table: object) -> dict[str, int | bool |
             if not isinstance(value, bool):
                 raise ConfigError(f"{path}: {where} {key}: must be true or false")
             out[key] = value
-        elif key in _LEVEL_KEYS and value == OFF:
-            out[key] = None
+        elif key in _LEVEL_KEYS and isinstance(value, str) and value.strip().lower() == OFF:
+            out[key] = None  # "off", "Off", "OFF": a person typed it
         elif isinstance(value, bool) or not isinstance(value, int):
             off = f' or "{OFF}"' if key in _LEVEL_KEYS else ""
             raise ConfigError(
@@ -347,27 +373,89 @@ def read_token(
 
 
 def _token_from_file(where: str, path: Path, warn: Warn) -> str:
+    shown = repr(str(path))
     try:
         mode = path.stat().st_mode
-        text = path.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
-        raise ConfigError(f"{where} token_file: {str(path)!r} does not exist") from None
+        raise ConfigError(f"{where} token_file: {shown} does not exist") from None
     except OSError as exc:
-        raise ConfigError(
-            f"{where} token_file: cannot read {str(path)!r}: {exc.strerror}"
-        ) from None
+        raise ConfigError(f"{where} token_file: cannot read {shown}: {exc.strerror}") from None
+    # Checked before opening: opening a FIFO waits for a writer, a device may never end.
     if not stat.S_ISREG(mode):
-        raise ConfigError(f"{where} token_file: {str(path)!r} is not a file")
-    if mode & 0o077:
+        raise ConfigError(f"{where} token_file: {shown} is {_file_kind(mode)}, not a regular file")
+    try:
+        # O_NONBLOCK: should the path become a FIFO after the check, open does not hang.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        try:
+            mode = os.fstat(fd).st_mode
+            if not stat.S_ISREG(mode):
+                raise ConfigError(
+                    f"{where} token_file: {shown} is {_file_kind(mode)}, not a regular file"
+                )
+            raw = _read_capped(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise ConfigError(f"{where} token_file: cannot read {shown}: {exc.strerror}") from None
+    if len(raw) > MAX_TOKEN_BYTES:
+        raise ConfigError(
+            f"{where} token_file: {shown} is larger than {MAX_TOKEN_BYTES // 1024} KiB: "
+            "not a token file"
+        )
+    open_to = _open_to(mode)
+    if open_to:
         # Not an error: the token still works, but someone else on the box can read it.
         warn(
-            f"the token file {str(path)!r} can be read by others "
+            f"the token file {shown} {open_to} "
             f"(mode {stat.S_IMODE(mode):04o}): chmod 600 {shlex.quote(str(path))}"
         )
+    text = raw.decode("utf-8", errors="replace")
     first = text.splitlines()[0].strip() if text.strip() else ""
     if not first:
-        raise ConfigError(f"{where} token_file: {str(path)!r} is empty")
+        raise ConfigError(f"{where} token_file: {shown} is empty")
     return first
+
+
+def _read_capped(fd: int) -> bytes:
+    """Up to one byte more than MAX_TOKEN_BYTES (so "too long" can be told)."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_TOKEN_BYTES:
+        chunk = os.read(fd, MAX_TOKEN_BYTES + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+def _open_to(mode: int) -> str:
+    """Who besides the owner can read or write it, in words; '' for nobody (execute
+    alone reveals nothing)."""
+    said = []
+    for who, shift in (("its group", 3), ("others", 0)):
+        bits = (mode >> shift) & 0o7
+        verbs = " and ".join(v for bit, v in ((4, "read"), (2, "written")) if bits & bit)
+        if verbs:
+            said.append((verbs, who))
+    if not said:
+        return ""
+    if len(said) == 2 and said[0][0] == said[1][0]:
+        return f"can be {said[0][0]} by its group and by others"
+    return "can be " + ", and ".join(f"{verbs} by {who}" for verbs, who in said)
 
 
 def _token_from_command(where: str, command: tuple[str, ...], timeout: float) -> str:
@@ -376,12 +464,15 @@ def _token_from_command(where: str, command: tuple[str, ...], timeout: float) ->
         raise ConfigError(f"{where} token_command: empty command")
     try:
         # No shell: the command is split like a shell would, but nothing is expanded.
-        # stdin closed so a command waiting for input fails instead of hanging.
+        # stdin closed so a command waiting for input fails instead of hanging. stderr
+        # is dropped: it may hold secrets, and is never repeated. A session of its own,
+        # so a timeout stops its children too (a script's `sleep`, a pipeline).
         proc = subprocess.Popen(  # noqa: S603 - the user's own command, from their config
             command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
     except FileNotFoundError:
         raise ConfigError(f"{where} token_command: {command[0]!r} not found ({shown})") from None
@@ -389,28 +480,68 @@ def _token_from_command(where: str, command: tuple[str, ...], timeout: float) ->
         raise ConfigError(
             f"{where} token_command: cannot run {command[0]!r}: {exc.strerror} ({shown})"
         ) from None
+    deadline = time.monotonic() + timeout
+    too_slow = ConfigError(
+        f"{where} token_command: no answer within {timeout:g} s, so it was stopped "
+        f"({shown}); token_timeout sets how long to wait"
+    )
+    assert proc.stdout is not None
     try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        # Do not read on: a grandchild may still hold the pipes open.
-        for pipe in (proc.stdout, proc.stderr):
-            if pipe is not None:
-                pipe.close()
-        raise ConfigError(
-            f"{where} token_command: no answer within {timeout:g} s, so it was stopped "
-            f"({shown}); token_timeout sets how long to wait"
-        ) from None
+        out = _read_until(proc.stdout.fileno(), deadline)
+        if out is None:
+            raise too_slow
+        if len(out) > MAX_TOKEN_BYTES:
+            raise ConfigError(
+                f"{where} token_command: printed more than {MAX_TOKEN_BYTES // 1024} KiB, "
+                f"so it was stopped ({shown}): a token is one short line"
+            )
+        try:
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            raise too_slow from None
+    except ConfigError:
+        _kill_group(proc)
+        raise
+    finally:
+        proc.stdout.close()
     lines = out.decode("utf-8", errors="replace").splitlines()
     token = lines[0].strip() if lines else ""
+    if proc.returncode < 0:
+        raise ConfigError(f"{where} token_command: killed by signal {-proc.returncode} ({shown})")
     if proc.returncode != 0:
-        said = Secret(token).redact(err.decode("utf-8", errors="replace")).strip()
-        said = safe_text(said.splitlines()[0] if said else "", limit=200)
+        # Neither its stdout nor its stderr is quoted: either may hold the secret.
         raise ConfigError(
-            f"{where} token_command: exited with status {proc.returncode} ({shown})"
-            + (f": {said}" if said else "")
+            f"{where} token_command: exited with status {proc.returncode} ({shown}); "
+            "run it by hand to see why"
         )
     if not token:
         raise ConfigError(f"{where} token_command: printed no token on its first line ({shown})")
     return token
+
+
+def _read_until(fd: int, deadline: float) -> bytes | None:
+    """The pipe's bytes up to EOF, or one more than MAX_TOKEN_BYTES; None once the
+    deadline passes (checked between reads, so a command that writes without end is
+    stopped on time too)."""
+    chunks: list[bytes] = []
+    size = 0
+    with selectors.DefaultSelector() as sel:
+        sel.register(fd, selectors.EVENT_READ)
+        while size <= MAX_TOKEN_BYTES:
+            left = deadline - time.monotonic()
+            if left <= 0 or not sel.select(left):
+                return None
+            chunk = os.read(fd, MAX_TOKEN_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    return b"".join(chunks)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """Its whole session (start_new_session: the group's id is its pid), then reap it.
+    Before the wait, so the id cannot have been reused yet."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()

@@ -26,7 +26,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any, TextIO, TypeVar
 
@@ -44,23 +44,29 @@ EXIT_SIGNAL_BASE = 128
 TRANSIENT = frozenset({"unreachable", "timeout", "server", "throttled"})
 MIN_MAX_OUTAGE = 30.0
 OUTAGE_INTERVALS = 6  # default --max-outage: this many intervals, at least 30 s
+# Each ends the run with the summary: Ctrl-C / kill -INT, kill, an SSH session dropping.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 T = TypeVar("T")
 
 # ------------------------------------------------------------------ argument parsing
 
 
+# Plain ASCII decimals only: Decimal() and int() would also take '1e3', '1_000', '+5'
+# and other scripts' digits, none of which anyone means as a budget in CI.
+_CREDITS = re.compile(r"[0-9]+(?:\.[0-9]{1,3})?", re.ASCII)
+_CENTS = re.compile(r"[0-9]+", re.ASCII)
+
+
 def parse_credits(text: str) -> int:
     """'12.5' -> 12500 milli-credits. Decimal, never float: '0.1' is exactly 100."""
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        raise ValueError(f"not a number of credits: {text!r}") from None
-    if not value.is_finite() or value < 0:
-        raise ValueError(f"a budget is a number of credits, 0 or more: {text!r}")
-    scaled = value * 1000
-    if scaled != scaled.to_integral_value():
-        raise ValueError(f"credits have at most 3 decimals (milli-credits): {text!r}")
+    if _CREDITS.fullmatch(text) is None:
+        if re.fullmatch(r"[0-9]+\.[0-9]{4,}", text, re.ASCII):
+            raise ValueError(f"credits have at most 3 decimals (milli-credits): {text!r}")
+        raise ValueError(
+            f"a budget in credits is plain digits with up to 3 decimals (12.5), 0 or more: {text!r}"
+        )
+    scaled = Decimal(text) * 1000
     if scaled > MAX_FIGURE:
         raise ValueError(f"implausibly large: {text!r}")
     return int(scaled)
@@ -68,9 +74,10 @@ def parse_credits(text: str) -> int:
 
 def parse_cents(text: str) -> int:
     """Whole cents: '500' is $5.00."""
-    text = text.strip()
-    if not text.isascii() or not text.isdigit():
-        raise ValueError(f"a budget in whole cents, 0 or more (500 is $5.00): {text!r}")
+    if _CENTS.fullmatch(text) is None:
+        raise ValueError(
+            f"a budget in cents is plain digits, whole cents, 0 or more (500 is $5.00): {text!r}"
+        )
     value = int(text)
     if value > MAX_FIGURE:
         raise ValueError(f"implausibly large: {text!r}")
@@ -316,13 +323,13 @@ class Watch:
             limits.append(fmt.money(b.spent_cents, self.state.currency))
         spent_now = report.spent_cents(env)
         self.out.record(obj, None)
-        if not self.out.json:
-            self.out.say(
-                f"watching {env} from {_human_time(at)}: budget {' and '.join(limits)} "
-                f"(this period so far: {fmt.milli(report.used_milli(env))} credits, "
-                f"{'—' if spent_now is None else fmt.money(spent_now, self.state.currency)} spent)"
-                + (" · DEMO: simulated figures" if self.demo else "")
-            )
+        # On stderr in both modes: stdout stays the record (JSON only with --json).
+        spent_text = "—" if spent_now is None else fmt.money(spent_now, self.state.currency)
+        self.out.say(
+            f"watching {env} from {_human_time(at)}: budget {' and '.join(limits)} "
+            f"(this period so far: {fmt.milli(report.used_milli(env))} credits, "
+            f"{spent_text} spent)" + (" · DEMO: simulated figures" if self.demo else "")
+        )
 
     def _change_line(self, at: float, delta: Delta) -> None:
         b = self.options.budget
@@ -396,8 +403,9 @@ class Watch:
             "exit": code,
             "reason": reason,
             "env": b.env,
-            "durationSeconds": round(duration, 1),
-            "serverSeconds": round(server_span, 1),
+            # Always floats, to a tenth of a second (never 3 here and 3.0 there).
+            "durationSeconds": float(round(duration, 1)),
+            "serverSeconds": float(round(server_span, 1)),
             "polls": self.state.polls,
             "failedPolls": self.state.failed,
             "budget": {"usedMilli": b.used_milli, "spentCents": b.spent_cents},
@@ -562,6 +570,7 @@ class Watch:
         except _Stopped as stopped:
             code = EXIT_SIGNAL_BASE + stopped.signum
             reason = f"stopped by {signal.Signals(stopped.signum).name}"
+            self.out.say(reason)
         self.summary(code, reason, time.monotonic() - started)
         return code
 
@@ -612,12 +621,12 @@ async def _main(
     loop = asyncio.get_running_loop()
     async with UsageClient(base_url, token, path=path, ca_bundle=ca_bundle) as client:
         watch = Watch(client, options, output, demo=demo)
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in STOP_SIGNALS:
             loop.add_signal_handler(signum, watch.stop, signum)
         try:
             return await watch.run()
         finally:
-            for signum in (signal.SIGINT, signal.SIGTERM):
+            for signum in STOP_SIGNALS:
                 loop.remove_signal_handler(signum)
 
 
