@@ -160,3 +160,12 @@ def test_the_gate_keeps_axes_apart() -> None:
     second = gate.update([Judgement("balance", "warn"), Judgement("allowance", "warn")], 1)
     assert [j.axis for j in first] == ["balance"]
     assert [j.axis for j in second] == ["allowance"]
+
+
+def test_runway_levels_turned_off_do_not_warn_for_running_out_before_the_reset() -> None:
+    from tui.thresholds import allowance_runway_level
+
+    off = Thresholds(runway_warn_minutes=None, runway_critical_minutes=None)
+    assert allowance_runway_level("at", Fraction(10_000), off) == "ok"
+    assert allowance_runway_level("at", Fraction(10_000), T) == "warn"  # before the reset
+    assert allowance_runway_level("exhausted", None, off) == "critical"

@@ -111,7 +111,9 @@ def allowance_runway_level(kind: str, minutes: Fraction | None, t: Thresholds) -
     if kind != "at":
         return "ok"
     level = runway_level(minutes, False, t)
-    return "warn" if level == "ok" else level
+    if level == "ok" and t.runway_warn_minutes is not None:
+        return "warn"  # (with the warning level turned off, only the critical one counts)
+    return level
 
 
 def worst(levels: list[Level]) -> Level:
