@@ -31,20 +31,16 @@ from tui.config import (
     profile_thresholds,
     resolve,
 )
+from tui.exits import (
+    EXIT_OK,
+    EXIT_SIGNAL_BASE,
+    EXIT_USAGE,
+    exit_code,
+)
 from tui.format import safe_text
 
-EXIT_OK, EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE, EXIT_BAD_REPORT = 0, 2, 3, 4, 5
-EXIT_SIGNAL_BASE = 128
 DEMO_INTERVAL = 1.0
 DEMO_SPEED = 60.0  # a virtual minute a second: the demo visibly moves
-
-
-def _exit_code(error: UsageError) -> int:
-    if error.is_auth:
-        return EXIT_AUTH
-    if error.kind == "bad_report":
-        return EXIT_BAD_REPORT
-    return EXIT_UNREACHABLE
 
 
 def _timestamp(text: str) -> datetime:
@@ -391,7 +387,7 @@ def _run_snapshot(args: argparse.Namespace) -> int:
             fetched = asyncio.run(once(settings))
         except UsageError as exc:
             print(f"vectros-usage: {safe_text(exc.message, limit=1000)}", file=sys.stderr)
-            return _exit_code(exc)
+            return exit_code(exc)
     report = fetched.report  # type: ignore[attr-defined]
     for warning in report.warnings:
         print(f"vectros-usage: warning: {safe_text(warning, limit=1000)}", file=sys.stderr)
@@ -479,8 +475,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 # --------------------------------------------------------------------------- watch
-
-EXIT_BUDGET = 6
 
 
 def _argtype(parse: Callable[[str], Any]) -> Callable[[str], Any]:

@@ -33,12 +33,17 @@ from typing import Any, TextIO, TypeVar
 from tui import format as fmt
 from tui.backoff import Backoff
 from tui.client import Fetched, Secret, UsageClient, UsageError
+from tui.exits import (
+    EXIT_BUDGET,
+    EXIT_OK,
+    EXIT_SIGNAL_BASE,
+    EXIT_UNREACHABLE,
+    exit_code,
+)
 from tui.rates import Event, Sample, events_between, spent, used
 from tui.report import MAX_FIGURE, SCOPES, Scope, UsageReport
 from tui.trend import sample_of
 
-EXIT_OK, EXIT_AUTH, EXIT_UNREACHABLE, EXIT_BAD_REPORT, EXIT_BUDGET = 0, 3, 4, 5, 6
-EXIT_SIGNAL_BASE = 128
 # Worth another try: the network, a timeout, a 5xx, a 429. Anything else (a refused
 # token, a bad report, a redirect, a 4xx) will not mend by waiting.
 TRANSIENT = frozenset({"unreachable", "timeout", "server", "throttled"})
@@ -541,7 +546,7 @@ class Watch:
                     self.state.failed += 1
                     self.state.last_problem = safe(exc.message)
                     if exc.kind not in TRANSIENT:
-                        code = _exit_code(exc)
+                        code = exit_code(exc)
                         reason = self.state.last_problem
                         self.out.say(reason)
                         break
@@ -598,14 +603,6 @@ def _cents_min(per_minute: Fraction) -> str:
 
 def safe(text: str) -> str:
     return fmt.safe_text(text, limit=1000)
-
-
-def _exit_code(error: UsageError) -> int:
-    if error.is_auth:
-        return EXIT_AUTH
-    if error.kind == "bad_report":
-        return EXIT_BAD_REPORT
-    return EXIT_UNREACHABLE
 
 
 async def _main(
