@@ -613,6 +613,13 @@ def test_config_check_fails_with_status_2_and_nothing_on_stdout(tmp_path: Path) 
     assert "--demo" in run("config", "check", "--demo").stderr
 
 
+def test_config_check_with_nothing_set_says_where_it_looked(config_home: Path) -> None:
+    done = run("config", "check")
+    assert done.returncode == 2 and done.stdout == ""
+    expected = config_home / "vectros-usage" / "config.toml"
+    assert f"config file: {expected} (the default place; not found)" in done.stderr
+
+
 def test_config_path_prints_where_the_file_is(tmp_path: Path, config_home: Path) -> None:
     assert run("config", "path").stdout.strip() == str(
         config_home / "vectros-usage" / "config.toml"

@@ -227,3 +227,26 @@ def test_partly_polled_days_are_the_ones_polling_did_not_cover() -> None:
     gone = polls((start - 600, now.timestamp() - 3600))
     assert partly_polled_days(gone, period, now) == (5,)
     assert day_ranges((1, 2, 3, 5, 7, 8)) == "1–3, 5, 7, 8"
+
+
+def test_a_climb_between_polls_minutes_apart_is_spread_over_those_minutes() -> None:
+    # Two polls ten minutes apart (a demo at x600): a tenth of the climb in each
+    # minute, not all of it in the last one as a spike ten times the real pace.
+    t0 = 1_800_000_000.0  # on a minute boundary
+    samples = [Sample(t0, t0, (2026, 12), 0, 0), Sample(t0 + 600, t0 + 1, (2026, 12), 1000, 0)]
+    buckets = minute_buckets(samples, used, end=t0 + 600, gap=60)
+    assert buckets[-11:] == [*([100] * 10), 0]  # and nothing yet in the minute now begun
+    assert sum(b or 0 for b in buckets) == 1000
+
+
+@given(st.lists(st.tuples(st.integers(1, 400), st.integers(0, 10_000)), min_size=1, max_size=30))
+def test_spread_minutes_add_up_to_the_climbs_in_the_window(steps: list[tuple[int, int]]) -> None:
+    at, figure = 1_800_000_000.0, 0
+    samples = [Sample(at, at, (2026, 12), 0, 0)]
+    for seconds, climb in steps:
+        at, figure = at + seconds, figure + climb
+        samples.append(Sample(at, at, (2026, 12), figure, 0))
+    window = 60 * 60 * 24  # a day's minutes: every step inside it
+    buckets = minute_buckets(samples, used, end=at, gap=10**9, minutes=window // 60)
+    assert all(b is None or b >= 0 for b in buckets)
+    assert sum(b or 0 for b in buckets) == figure

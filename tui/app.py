@@ -696,7 +696,13 @@ class VectrosUsageApp(App[int]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.settings.thresholds, hide_money=self.hide_money))
+            self.push_screen(
+                HelpScreen(
+                    self.settings.thresholds,
+                    hide_money=self.hide_money,
+                    profile=self.settings.profile,
+                )
+            )
 
     def action_command_palette(self) -> None:
         # Ctrl-P again closes it: no key needs Esc alone (which lags in some terminals).
@@ -706,7 +712,11 @@ class VectrosUsageApp(App[int]):
         super().action_command_palette()
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own, but for "Keys" (its panel squeezes the monitor; ? is the help
+        # here) and "Maximize" (nothing here to maximize).
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Keys", "Maximize"):
+                yield command
         money = "Show money" if self.hide_money else "Hide money"
         commands = (
             ("Total tab", "live + test, the account", lambda: self.action_scope("total")),

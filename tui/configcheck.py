@@ -78,14 +78,22 @@ def run_config(args: argparse.Namespace) -> int:
         return 0
     if args.demo:
         raise ConfigError("config check checks the settings for a real API: drop --demo")
-    resolved = resolve_explained(
-        base_url=getattr(args, "base_url", None),
-        interval=getattr(args, "interval", None),
-        path=getattr(args, "path", None),
-        allow_insecure=getattr(args, "allow_insecure", False),
-        ca_bundle=getattr(args, "ca_bundle", None),
-        profile=getattr(args, "profile", None),
-    )
+    try:
+        resolved = resolve_explained(
+            base_url=getattr(args, "base_url", None),
+            interval=getattr(args, "interval", None),
+            path=getattr(args, "path", None),
+            allow_insecure=getattr(args, "allow_insecure", False),
+            ca_bundle=getattr(args, "ca_bundle", None),
+            profile=getattr(args, "profile", None),
+        )
+    except ConfigError as exc:
+        # What someone runs this to find out, even when nothing resolves: where the
+        # file was looked for.
+        path, named = profiles.config_path()
+        where = "named by $VECTROS_USAGE_CONFIG" if named else "the default place"
+        found = "found" if path.exists() else "not found"
+        raise ConfigError(f"{exc}\n  config file: {path} ({where}; {found})") from None
     data = report(resolved)
     out = json.dumps(data, indent=2, ensure_ascii=False) if args.json else render(data)
     print(out)

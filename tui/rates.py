@@ -239,18 +239,32 @@ def minute_buckets(
 ) -> list[int | None]:
     """Used (or spent) in each of the ``minutes`` UTC minutes up to ``end``, oldest first.
 
-    Each climb between two polls counts in the minute of the later one; ``None`` is a
-    minute no poll covered (before the first one, or across a gap in polling, whose
-    jump is not put into a single minute as a false spike).
+    Each climb between two polls is spread over the minutes between them, by how much
+    of each it covers (two polls ten minutes apart put a tenth in each minute, not all
+    of it in the last as a false spike); ``None`` is a minute no poll covered (before
+    the first one, or across a gap in polling, whose jump is left out).
     """
     first_minute = int(end // 60) - minutes + 1
+    start, stop = first_minute * 60.0, (first_minute + minutes) * 60.0
     buckets: list[int | None] = [None] * minutes
     for before, after in itertools.pairwise(samples):
         a, b = value(before), value(after)
-        if a is None or b is None or after.wall - before.wall > gap:
+        if a is None or b is None or after.wall - before.wall > gap or after.at <= start:
             continue
-        slot = int(after.at // 60) - first_minute
-        if 0 <= slot < minutes:
-            climb = b if after.period != before.period else max(0, b - a)
-            buckets[slot] = (buckets[slot] or 0) + climb
+        climb = b if after.period != before.period else max(0, b - a)
+        t0, t1 = before.at, after.at
+        if t1 <= t0:  # the same instant: all of it in that minute
+            t0 = t1 - 1e-9
+        span = t1 - t0
+        given = 0
+        first, last = int(t0 // 60), int(min(t1, stop - 1e-9) // 60)
+        for minute in range(max(first, first_minute), last + 1):
+            overlap = min(t1, (minute + 1) * 60.0) - max(t0, minute * 60.0)
+            share = climb - given if minute * 60.0 < t1 <= (minute + 1) * 60.0 else 0
+            if not share:
+                share = int(climb * max(0.0, overlap) // span)
+            given += share
+            slot = minute - first_minute
+            if 0 <= slot < minutes:
+                buckets[slot] = (buckets[slot] or 0) + share
     return buckets

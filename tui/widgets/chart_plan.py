@@ -111,7 +111,7 @@ def hour_plan(minutes: tuple[int | None, ...], scope: Scope, metric: Metric, end
     shown = minutes[-60:]
     divisor, unit = (1000.0, "credits/min") if metric == "credits" else (1.0, "¢/min")
     values = tuple((m or 0) / divisor for m in shown)
-    gaps = " · · gaps in polling count as 0" if any(m is None for m in shown) else ""
+    gaps = " · minutes without polls count as 0" if any(m is None for m in shown) else ""
     n = len(shown)
     xs = tuple(float(i - n + 1) for i in range(n))  # minutes before the newest
     ticks = [(float(-m), f"-{m}" if m else "now") for m in range(0, n, 15)][::-1]

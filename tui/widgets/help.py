@@ -89,8 +89,11 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape", "close", "Close", show=False),
     ]
 
-    def __init__(self, thresholds: Thresholds, *, hide_money: bool = False) -> None:
+    def __init__(
+        self, thresholds: Thresholds, *, hide_money: bool = False, profile: str | None = None
+    ) -> None:
         super().__init__()
+        self._profile = profile
         self._thresholds = thresholds
         self._hide_money = hide_money
 
@@ -108,7 +111,12 @@ class HelpScreen(ModalScreen[None]):
             yield Static(table(KEYS, 10))
             yield Static("What the words mean", classes="heading")
             yield Static(table(STATES, 21))
-            yield Static("Levels in effect (profile thresholds)", classes="heading")
+            source = (
+                f"from profile {self._profile}"
+                if self._profile
+                else "defaults; a profile sets its own"
+            )
+            yield Static(f"Levels in effect ({source})", classes="heading")
             yield Static(table(levels_text(self._thresholds, hide_money=self._hide_money), 15))
             yield Static(Text("? q or Enter closes", style="dim"), classes="heading")
 

@@ -51,7 +51,7 @@ class IntradayStrip(TextBlock):
         trend, metric, hidden = self._data
         minutes = trend.credits_minutes if metric == "credits" else trend.cents_minutes
         label = "last hour, credits/min " if metric == "credits" else "last hour, ¢/min "
-        room = max(0, min(60, width - len(label) - 24))
+        room = max(0, min(60, width - len(label) - 28))  # and "  peak 1,234.567 credits/min"
         line, peak = sparkline(minutes, room)
         top = fmt.milli(peak) + " credits/min" if metric == "credits" else fmt.cents(peak) + "/min"
         if hidden:
