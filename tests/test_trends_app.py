@@ -338,13 +338,13 @@ async def test_t_shows_the_last_hour_minute_by_minute_in_the_chart(
         await pilot.press("t")
         await until(pilot, lambda: app.settled)
         chart = app.query_one(DailyChart)
-        assert chart.border_title.startswith("Last hour, credits used per minute · live + test")
+        assert chart.border_title.startswith("Last hour, credits/min · live + test")
         drawn = "\n".join(line.plain for line in chart._lines)
         assert "now" in drawn and "-45" in drawn  # the hour, ticked every 15 minutes
         assert "credits/min" in drawn
         assert not strip.region.height  # the chart shows that hour: no strip besides
         await pilot.press("c")
-        await until(pilot, lambda: "inference spent per minute" in chart.border_title)
+        await until(pilot, lambda: "Last hour, ¢/min" in chart.border_title)
         await pilot.press("left_square_bracket")  # a closed month has no last hour
         await until(pilot, lambda: "CLOSED" in header(app))
         await until(pilot, lambda: chart.border_title.startswith("Daily inference spent"))

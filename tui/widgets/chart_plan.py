@@ -111,14 +111,13 @@ def hour_plan(minutes: tuple[int | None, ...], scope: Scope, metric: Metric, end
     shown = minutes[-60:]
     divisor, unit = (1000.0, "credits/min") if metric == "credits" else (1.0, "¢/min")
     values = tuple((m or 0) / divisor for m in shown)
-    gaps = " · minutes without polls count as 0" if any(m is None for m in shown) else ""
+    gaps = " · unpolled minutes as 0" if any(m is None for m in shown) else ""
     n = len(shown)
     xs = tuple(float(i - n + 1) for i in range(n))  # minutes before the newest
     ticks = [(float(-m), f"-{m}" if m else "now") for m in range(0, n, 15)][::-1]
-    what = "credits used" if metric == "credits" else "inference spent"
     who = "live + test" if scope == "total" else scope
     return Plan(
-        title=f"Last hour, {what} per minute · {who} · to {end} UTC{gaps}",
+        title=f"Last hour, {unit} · {who} · to {end} UTC{gaps}",
         legend=((COLOURS[scope], who),),
         xs=xs,
         stacks=((values, COLOURS[scope]),),
