@@ -103,24 +103,24 @@ async def test_help_opens_on_question_mark_and_q_closes_only_it(simulator: Simul
         assert app.is_running  # q closed the help, not the monitor
 
 
+async def run_command(pilot: Pilot[Any], words: str) -> None:
+    """Open the palette, type, take the first match."""
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*words)
+    await pilot.pause(0.5)
+    await pilot.press("enter")
+    await press_and_settle(pilot)
+
+
 async def test_the_command_palette_runs_the_monitors_actions(simulator: Simulator) -> None:
     async with monitor(simulator) as (app, pilot):
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Hide money" in titles and "Theme" in titles and "Quit" in titles
         assert "Keys" not in titles and "Maximize" not in titles  # ? is the help here
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"hide money")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
-        await press_and_settle(pilot)
+        await run_command(pilot, "hide money")
         assert app.hide_money
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"live tab")
-        await pilot.pause(0.5)
-        await pilot.press("enter")
-        await press_and_settle(pilot)
+        await run_command(pilot, "live tab")
         assert app.scope == "live"
         await pilot.press("ctrl+p")  # and Ctrl-P again closes it, without Esc
         await pilot.pause()

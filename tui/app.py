@@ -41,7 +41,7 @@ from tui.report import (
     next_month,
     previous_month,
 )
-from tui.thresholds import WORD, AlertGate, Judgement, judge
+from tui.thresholds import AlertGate, Judgement, judge, level_label
 from tui.trend import (
     CLOSED,
     NO_TREND,
@@ -498,7 +498,7 @@ class VectrosUsageApp(App[int]):
     def _alert(self, judgement: Judgement, words: str) -> None:
         t = self.settings.thresholds
         critical = judgement.level == "critical"
-        title = f"{'✖' if critical else '▲'} {WORD[judgement.level]}"
+        title = level_label(judgement.level)
         self.notify(
             words,
             title=title,

@@ -116,8 +116,9 @@ def allowance_runway_level(kind: str, minutes: Fraction | None, t: Thresholds) -
     return level
 
 
-def worst(levels: list[Level]) -> Level:
-    return max(levels, key=RANK.__getitem__, default="ok")
+def level_label(level: Level) -> str:
+    """A level as shown: 'ok', '▲ WARN', '✖ CRITICAL'."""
+    return WORD[level] if level == "ok" else f"{SYMBOL[level]} {WORD[level]}"
 
 
 class AlertGate:

@@ -19,12 +19,10 @@ from tui.thresholds import (
     Thresholds,
     allowance_level,
     allowance_runway_level,
+    level_label,
 )
 from tui.trend import Trend
 from tui.widgets.diffed import FigurePanel, Row
-
-# Words for how much of the allowance is gone, so the state never rests on colour.
-LEVEL_WORDS: dict[Level, str] = {"ok": "ok", "warn": "▲ WARN", "critical": "✖ CRITICAL"}
 
 
 def allowance_state(used_milli: int, allowance_milli: int | None, t: Thresholds) -> tuple[str, str]:
@@ -34,7 +32,7 @@ def allowance_state(used_milli: int, allowance_milli: int | None, t: Thresholds)
     if used_milli >= allowance_milli > 0:
         return ("✖ exhausted", "critical")
     level = allowance_level(used_milli, allowance_milli, t)
-    return (LEVEL_WORDS[level], level)
+    return (level_label(level), level)  # a word, so the state never rests on colour
 
 
 def flagged(text: str, level: Level, *, narrow: bool = False) -> str:

@@ -10,6 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui import format as fmt
 from tui.thresholds import Thresholds
 
 KEYS = (
@@ -38,7 +39,7 @@ STATES = (
 
 
 def _money(cents: int | None) -> str:
-    return "off" if cents is None else f"${cents // 100:,}.{cents % 100:02d}"
+    return "off" if cents is None else fmt.money(cents)
 
 
 def _minutes(minutes: int | None) -> str:

@@ -10,9 +10,15 @@ from rich.text import Text
 from tui import format as fmt
 from tui.rates import Event, Runway
 from tui.report import Scope, UsageReport
-from tui.thresholds import DEFAULT_THRESHOLDS, Thresholds, balance_level, runway_level
+from tui.thresholds import (
+    DEFAULT_THRESHOLDS,
+    Thresholds,
+    balance_level,
+    level_label,
+    runway_level,
+)
 from tui.trend import Trend
-from tui.widgets.credits import LEVEL_WORDS, flagged, rate_words
+from tui.widgets.credits import flagged, rate_words
 from tui.widgets.diffed import FigurePanel, Row
 
 KIND_LABELS = {"chat": "chat", "rag": "rag", "documentAsk": "doc-ask"}
@@ -131,7 +137,7 @@ class InferencePanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
         """The balance, and its level in a word (which stays when the money is hidden)."""
         balance = report.inference.balance_cents
         level = balance_level(balance, self.thresholds)
-        word = Text(f"  {LEVEL_WORDS[level]}", style=self._style(level))
+        word = Text(f"  {level_label(level)}", style=self._style(level))
         if self.hide_money:
             return [("balance", Text("hidden (h shows)", style=self.label_style).append(word))]
         figure = self._style("figure")
