@@ -33,6 +33,14 @@ SHOTS = [
     ),
     ("total-80x24.svg", "steady", datetime(2026, 12, 17, 15, 0, tzinfo=UTC), "", (80, 24)),
     ("total-60x20.svg", "steady", datetime(2026, 12, 17, 15, 0, tzinfo=UTC), "", (60, 20)),
+    # t: the chart's last hour, minute by minute, during the load test's burst.
+    (
+        "load-test-last-hour-120x40.svg",
+        "load-test",
+        datetime(2026, 12, 17, 15, 0, tzinfo=UTC),
+        "t",
+        (120, 40),
+    ),
 ]
 # On a light theme, with levels set so the allowance warns and the runway is critical.
 LIGHT = (
