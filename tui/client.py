@@ -23,6 +23,7 @@ import httpx
 
 from tui import __version__
 from tui.report import ReportError, UsageReport, parse_report
+from tui.transport import LeanTransport
 
 DEFAULT_PATH = "/v1/auth/usage"
 SIMULATOR_HEADER = "X-Vectros-Simulator"  # sent by `vectros-usage simulate` only
@@ -182,10 +183,12 @@ class UsageClient:
             # A redirect could carry the token to another origin: never follow one.
             follow_redirects=False,
             headers={"User-Agent": f"vectros-usage/{__version__}", "Accept": "application/json"},
-            # Plain http:// (the loopback simulator) never uses TLS: skip building a
-            # certificate store for it, which is most of the client's start-up cost.
-            verify=tls_context(ca_bundle) if self.base_url.startswith("https:") else False,
-            transport=transport,
+            # Our own HTTP/1.1 transport (tui/transport.py: why). Plain http:// (the
+            # loopback simulator) never uses TLS, so no certificate store is built for it.
+            transport=transport
+            or LeanTransport(
+                tls_context(ca_bundle) if self.base_url.startswith("https:") else None
+            ),
             trust_env=False,  # no proxy from the environment sees the token uninvited
         )
 
@@ -349,14 +352,17 @@ class UsageClient:
         )
 
 
-def tls_context(ca_bundle: str | None) -> ssl.SSLContext | bool:
-    """Whom to trust for https: a CA file or directory when given, else httpx's default.
+def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
+    """Whom to trust for https: a CA file or directory when given, else certifi's CAs
+    (what httpx trusts by default).
 
     (The client does not read the environment itself: ``trust_env`` is off so no proxy
     variable can route the token; the settings pass ``SSL_CERT_FILE`` on instead.)
     """
     if not ca_bundle:
-        return True
+        import certifi  # an httpx dependency: its CA bundle, imported only for https
+
+        return ssl.create_default_context(cafile=certifi.where())
     if os.path.isdir(ca_bundle):
         return ssl.create_default_context(capath=ca_bundle)
     return ssl.create_default_context(cafile=ca_bundle)
