@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
+import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 
+import pytest
 from textual import events
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
 
-from tests.conftest import EXAMPLES, settings_for
+from tests.conftest import EXAMPLES, FROZEN_START, settings_for
 from tests.servers import Reply, ScriptedServer, json_reply
 from tui.app import VectrosUsageApp
 from tui.simulator import Simulator
@@ -249,3 +252,16 @@ async def test_an_answer_landing_while_the_screen_closes_is_dropped(simulator: S
         await until(pilot, lambda: app.polls > polls)
         await pilot.pause(1.1)  # the freshness timer fires too
         assert app.is_running and app.return_code is None
+
+
+async def test_the_demo_simulator_answers_from_the_apps_own_loop() -> None:
+    # --demo hands the app its simulator unstarted: the app serves it, polls it over
+    # loopback HTTP, and closes it on the way out.
+    sim = Simulator(port=0, speed=0, start=FROZEN_START)
+    app = VectrosUsageApp(settings_for(sim.base_url, interval=1), service=sim)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.settled)
+        assert app.query_one(CreditsPanel).figures()["used"].endswith("credits")
+        assert "vectros-simulator" not in {t.name for t in threading.enumerate()}
+    with pytest.raises(OSError):
+        socket.create_connection((sim.host, sim.port), timeout=2).close()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
 from tests.conftest import FROZEN_START
+from tui.client import Secret, UsageClient, UsageError
 from tui.report import report_from_data
 from tui.simulator import Simulator, UsageModel, VirtualClock
 
@@ -208,3 +211,51 @@ def test_balance_plus_spent_is_constant_within_a_period_until_a_top_up() -> None
 def test_simulator_says_it_is_one(simulator: Simulator) -> None:
     answer = _get(simulator, "demo-billing")
     assert answer.headers["X-Vectros-Simulator"] == "steady frozen"
+
+
+def test_http_only_reads_are_served(simulator: Simulator) -> None:
+    answer = httpx.post(
+        simulator.base_url + "/v1/auth/usage", headers={"Authorization": "Bearer demo-billing"}
+    )
+    assert answer.status_code == 405
+    assert answer.headers["Allow"] == "GET, HEAD"
+    assert answer.json()["error"]["code"] == "method_not_allowed"
+    head = httpx.head(
+        simulator.base_url + "/v1/auth/usage", headers={"Authorization": "Bearer demo-billing"}
+    )
+    assert head.status_code == 200 and head.content == b""
+    assert int(head.headers["Content-Length"]) > 1000  # what a GET would have sent
+
+
+def test_http_a_malformed_request_gets_400_and_the_connection_closes(
+    simulator: Simulator,
+) -> None:
+    with socket.create_connection((simulator.host, simulator.port), timeout=5) as sock:
+        sock.sendall(b"GET /v1/auth/usage HTTP/1.1\r\nno colon here\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(4096):
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 400 ")
+    assert b'"bad_request"' in data
+
+
+def test_http_many_polls_on_one_kept_alive_connection(simulator: Simulator) -> None:
+    with httpx.Client(headers={"Authorization": "Bearer demo-billing"}) as client:
+        answers = [client.get(simulator.base_url + "/v1/auth/usage") for _ in range(5)]
+    assert [a.status_code for a in answers] == [200] * 5
+    assert len(simulator._connections) <= 1
+
+
+async def test_served_from_the_running_loop_then_closed() -> None:
+    # How --demo runs it: in the monitor's own event loop, no thread of its own.
+    sim = Simulator(port=0, speed=0, start=FROZEN_START)
+    threads = threading.active_count()
+    await sim.start_serving()
+    assert threading.active_count() == threads
+    async with UsageClient(sim.base_url, Secret("demo-billing")) as client:
+        fetched = await client.fetch()
+        assert fetched.report.account.name == "Demo Org (simulated)"
+        await sim.aclose()
+        with pytest.raises(UsageError) as caught:
+            await client.fetch()  # the kept-alive connection went with the server
+        assert caught.value.kind == "unreachable"

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -73,6 +74,14 @@ MONTH = Binding.Group("Month")  # [ and ] share one footer entry
 CHART_FROM_HEIGHT = 27  # rows: below, the figures keep the room and the daily chart goes
 
 
+class LoopService(Protocol):
+    """Something served from the app's own event loop: the demo's simulator."""
+
+    async def start_serving(self) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
 class VectrosUsageApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "vectros-usage"
@@ -111,9 +120,11 @@ class VectrosUsageApp(App[int]):
         *,
         clock: Callable[[], float] = time.monotonic,
         client: UsageClient | None = None,
+        service: LoopService | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
+        self._service = service
         if settings.theme:
             self.theme = settings.theme
         self.set_reactive(VectrosUsageApp.hide_money, settings.hide_money)
@@ -169,7 +180,11 @@ class VectrosUsageApp(App[int]):
         yield Footer(show_command_palette=False).add_class("body")
         yield TooSmall()
 
-    def on_mount(self) -> None:
+    async def on_load(self) -> None:
+        # The first poll starts before the screen is composed: its answer is then
+        # there for the first frame (and the network's wait overlaps the start-up).
+        if self._service is not None:
+            await self._service.start_serving()
         if self._client is None:
             self._client = UsageClient(
                 self.settings.base_url,
@@ -177,6 +192,9 @@ class VectrosUsageApp(App[int]):
                 path=self.settings.path,
                 ca_bundle=self.settings.ca_bundle,
             )
+        self.poll_loop()
+
+    def on_mount(self) -> None:
         loop = asyncio.get_running_loop()
         # Ctrl-C typed in the terminal arrives as a key (quit, status 0); SIGINT sent to
         # the process (kill -INT) ends it with 130, like SIGTERM (143) and SIGHUP (129).
@@ -184,7 +202,6 @@ class VectrosUsageApp(App[int]):
             # An SSH session dropping sends SIGHUP: quit cleanly, leave nothing polling.
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(signum, self._exit_on_signal, signum)
-        self.poll_loop()
         self.set_interval(1.0, self._tick)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -200,6 +217,9 @@ class VectrosUsageApp(App[int]):
         if self._client is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._client.aclose(), timeout=2)
+        if self._service is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._service.aclose(), timeout=2)
 
     # ------------------------------------------------------------------ polling
 

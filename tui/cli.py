@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from tui import __version__
 from tui.client import Secret, UsageClient, UsageError
@@ -38,6 +38,9 @@ from tui.exits import (
     exit_code,
 )
 from tui.format import safe_text
+
+if TYPE_CHECKING:
+    from tui.simulator import Simulator
 
 DEMO_INTERVAL = 1.0
 DEMO_SPEED = 60.0  # a virtual minute a second: the demo visibly moves
@@ -290,23 +293,34 @@ def _add_config(sub: Any) -> None:
 @contextlib.contextmanager
 def _settings(args: argparse.Namespace) -> Iterator[Settings]:
     """Resolved settings; with --demo, a simulator running for as long as they are used."""
-    given = getattr(args, "interval", None)
-    if args.demo and args.base_url:
-        raise ConfigError("--demo runs its own simulator: give --demo or --base-url, not both")
     if not args.demo:
-        yield resolve(
-            base_url=args.base_url,
-            interval=given,
-            profile=args.profile,
-            path=args.path,
-            allow_insecure=args.allow_insecure,
-            ca_bundle=getattr(args, "ca_bundle", None),
-            debug_log=getattr(args, "debug", None),
-            history=not getattr(args, "no_history", False),
-        )
+        yield _real_settings(args)
         return
+    settings, sim = _demo(args)
+    with sim:  # its own thread: these commands have no event loop of their own to lend
+        yield settings
+
+
+def _real_settings(args: argparse.Namespace) -> Settings:
+    return resolve(
+        base_url=args.base_url,
+        interval=getattr(args, "interval", None),
+        profile=args.profile,
+        path=args.path,
+        allow_insecure=args.allow_insecure,
+        ca_bundle=getattr(args, "ca_bundle", None),
+        debug_log=getattr(args, "debug", None),
+        history=not getattr(args, "no_history", False),
+    )
+
+
+def _demo(args: argparse.Namespace) -> tuple[Settings, Simulator]:
+    """The demo's settings and its simulator: bound to a loopback port, not yet serving."""
     from tui.simulator import DEMO_TOKEN, Simulator
 
+    if args.base_url:
+        raise ConfigError("--demo runs its own simulator: give --demo or --base-url, not both")
+    given = getattr(args, "interval", None)
     # The demo's clock runs fast: at one poll a second each poll is a simulated minute,
     # so the 5-minute rate has five polls to go on (at 5 s it would have one).
     interval = check_interval(DEMO_INTERVAL if given is None else given)
@@ -315,18 +329,18 @@ def _settings(args: argparse.Namespace) -> Iterator[Settings]:
     sim = Simulator(
         port=0, scenario=args.scenario, speed=args.speed, seed=args.seed, start=args.start
     )
-    with sim:
-        speed = "frozen" if args.speed == 0 else f"×{args.speed:g}"
-        yield Settings(
-            base_url=sim.base_url,
-            token=Secret(DEMO_TOKEN),
-            interval=interval,
-            demo=True,
-            demo_label=f"DEMO {args.scenario} {speed}",
-            debug_log=getattr(args, "debug", None),
-            thresholds=thresholds,
-            profile=profile,
-        )
+    speed = "frozen" if args.speed == 0 else f"×{args.speed:g}"
+    settings = Settings(
+        base_url=sim.base_url,
+        token=Secret(DEMO_TOKEN),
+        interval=interval,
+        demo=True,
+        demo_label=f"DEMO {args.scenario} {speed}",
+        debug_log=getattr(args, "debug", None),
+        thresholds=thresholds,
+        profile=profile,
+    )
+    return settings, sim
 
 
 def _start_debug_log(settings: Settings) -> None:
@@ -363,11 +377,16 @@ def _run_monitor(args: argparse.Namespace) -> int:
     from tui.app import VectrosUsageApp
 
     theme = _theme(args.theme)
-    with _settings(args) as given:
-        _start_debug_log(given)
-        settings = replace(given, theme=theme, hide_money=args.hide_money, mouse=not args.no_mouse)
-        app = VectrosUsageApp(settings)
+    # The demo's simulator answers from the monitor's own event loop (no thread).
+    given, sim = _demo(args) if args.demo else (_real_settings(args), None)
+    _start_debug_log(given)
+    settings = replace(given, theme=theme, hide_money=args.hide_money, mouse=not args.no_mouse)
+    app = VectrosUsageApp(settings, service=sim)
+    try:
         app.run(mouse=settings.mouse)
+    finally:
+        if sim is not None:
+            sim.stop()
     # App.run() swallows a crash and leaves the status 0 unless we pass it on.
     return app.return_code if app.return_code is not None else EXIT_OK
 
