@@ -84,7 +84,7 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen .heading { text-style: bold; color: $text-accent; margin-top: 1; }
     """
     BINDINGS = [
-        Binding("question_mark", "close", "Close"),
+        Binding("question_mark", "close", "Close", key_display="?"),
         Binding("q", "close", "Close", show=False),
         Binding("enter", "close", "Close", show=False),
         Binding("escape", "close", "Close", show=False),
