@@ -22,7 +22,7 @@ from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Tab, Tabs
+from textual.widgets import Tab, Tabs
 
 from tui import format as fmt
 from tui.alerts import notification
@@ -59,6 +59,7 @@ from tui.widgets.credits import CreditsPanel, runway_words
 from tui.widgets.help import HelpScreen
 from tui.widgets.inference import InferencePanel, balance_runway_words
 from tui.widgets.intraday import IntradayStrip
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.marks import MarkScreen, MarksScreen
 from tui.widgets.status import NoticeBar, StatusHeader
 from tui.widgets.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmall
@@ -193,7 +194,8 @@ class VectrosUsageApp(App[int]):
             yield inference
         yield IntradayStrip(id="intraday").add_class("body")
         yield ChartSlot(id="chart-slot").add_class("body")
-        yield Footer(show_command_palette=False).add_class("body")
+        keys = [binding for binding in self.BINDINGS if isinstance(binding, Binding)]
+        yield KeyBar(keys, id="keys").add_class("body")
         yield TooSmall()
 
     async def on_load(self) -> None:
@@ -224,7 +226,7 @@ class VectrosUsageApp(App[int]):
         # Under 80 columns the footer drops its padding so that q Quit still shows.
         # (The event's size: the app's own is not yet the new one.)
         with contextlib.suppress(NoMatches):
-            self.query_one(Footer).compact = event.size.width < 80
+            self.query_one(KeyBar).compact = event.size.width < 80
 
     def _exit_on_signal(self, signum: int) -> None:
         self.exit(return_code=EXIT_SIGNAL + signum)
