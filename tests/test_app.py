@@ -15,7 +15,6 @@ from textual import events
 from textual.geometry import Region
 from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.widgets import Tabs
 
 from tests.conftest import EXAMPLES, FROZEN_START, settings_for
 from tests.servers import Reply, ScriptedServer, json_reply
@@ -84,13 +83,6 @@ async def test_tabs_switch_with_keys_and_show_each_environment(simulator: Simula
         await pilot.press("1")
         assert app.scope == "total"
         assert "2,833.024 credits" in shown(app, CreditsPanel)
-        # The arrows step through the tabs, round the ends; nothing takes the focus.
-        await pilot.press("left")
-        assert app.scope == "test"
-        await pilot.press("right", "right")
-        assert app.scope == "live"
-        assert app.query_one(Tabs).active == "live"
-        assert app.focused is None
 
 
 async def test_r_refreshes_and_the_panels_follow_the_simulator_clock(

@@ -83,18 +83,6 @@ class LoopService(Protocol):
     async def aclose(self) -> None: ...
 
 
-class ScopeTabs(Tabs):
-    """Textual's tabs, never focused: the app's 1 2 3 and ← → switch them.
-
-    A focused widget makes Textual filter every app binding through it on each
-    key and footer update, looking keys up by Unicode name (the unicodedata tables,
-    ~0.5 MB); with nothing focusable there is nothing to filter. It keeps the
-    focused look (app.tcss): the active tab is the one that stands out.
-    """
-
-    can_focus = False
-
-
 class VectrosUsageApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "vectros-usage"
@@ -108,8 +96,6 @@ class VectrosUsageApp(App[int]):
         Binding("1", "scope('total')", "Total", show=False),
         Binding("2", "scope('live')", "Live", show=False),
         Binding("3", "scope('test')", "Test", show=False),
-        Binding("left", "step_scope(-1)", "Previous tab", show=False),
-        Binding("right", "step_scope(1)", "Next tab", show=False),
         Binding("r", "refresh_now", "Refresh"),
         Binding("c", "toggle_chart", "Chart"),
         Binding("t", "toggle_span", "Span", show=False),  # in ? and the palette: room
@@ -183,7 +169,7 @@ class VectrosUsageApp(App[int]):
         # "body": what gives way to the "too small" message below the minimum size.
         yield StatusHeader(self.settings.demo_label).add_class("body")
         yield NoticeBar(id="notice").add_class("body")
-        yield ScopeTabs(
+        yield Tabs(
             Tab("1 Total", id="total"),
             Tab("2 Live", id="live"),
             Tab("3 Test", id="test"),
@@ -658,11 +644,6 @@ class VectrosUsageApp(App[int]):
     def action_scope(self, scope: str) -> None:
         if scope in SCOPES:
             self.query_one(Tabs).active = scope
-
-    def action_step_scope(self, step: int) -> None:
-        """← →: the tab before or after this one, round the ends."""
-        order = ("total", "live", "test")
-        self.action_scope(order[(order.index(self.scope) + step) % len(order)])
 
     @on(Tabs.TabActivated)
     def _on_tab(self, event: Tabs.TabActivated) -> None:
