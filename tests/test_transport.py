@@ -116,26 +116,27 @@ async def test_a_chunked_answer_is_read_whole() -> None:
     assert fetched.report.account.id
 
 
-async def test_an_answer_cut_short_is_an_error_not_a_report() -> None:
-    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 99999\r\n\r\n"
-    listener, thread = _raw_server(head + GOOD[:100])
+async def _failure_from(answer: bytes) -> UsageError:
+    """What a poll says when the server sends ``answer`` and hangs up."""
+    listener, thread = _raw_server(answer)
     port = listener.getsockname()[1]
     async with UsageClient(f"http://127.0.0.1:{port}", Secret("t")) as client:
         with pytest.raises(UsageError) as caught:
             await client.fetch()
     thread.join(5)
-    assert caught.value.kind == "unreachable"
-    assert "connection" in caught.value.message
+    return caught.value
+
+
+async def test_an_answer_cut_short_is_an_error_not_a_report() -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 99999\r\n\r\n"
+    error = await _failure_from(head + GOOD[:100])
+    assert error.kind == "unreachable"
+    assert "connection" in error.message
 
 
 async def test_garbage_instead_of_http_is_an_error_in_words() -> None:
-    listener, thread = _raw_server(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
-    port = listener.getsockname()[1]
-    async with UsageClient(f"http://127.0.0.1:{port}", Secret("t")) as client:
-        with pytest.raises(UsageError) as caught:
-            await client.fetch()
-    thread.join(5)
-    assert caught.value.kind == "unreachable"
+    error = await _failure_from(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+    assert error.kind == "unreachable"
 
 
 async def test_the_poll_and_a_past_month_can_be_fetched_at_once(server: ScriptedServer) -> None:
