@@ -195,7 +195,8 @@ class Simulator:
             daemon=True,
         )
         self._thread.start()
-        ready.wait(timeout=10)
+        if not ready.wait(timeout=10):
+            raise RuntimeError(f"the simulator did not start serving on {self.base_url}")
         return self
 
     def serve_forever(self) -> None:
