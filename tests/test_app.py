@@ -265,3 +265,23 @@ async def test_the_demo_simulator_answers_from_the_apps_own_loop() -> None:
         assert "vectros-simulator" not in {t.name for t in threading.enumerate()}
     with pytest.raises(OSError):
         socket.create_connection((sim.host, sim.port), timeout=2).close()
+
+
+async def test_a_server_clock_that_goes_back_does_not_stop_the_drawing(
+    simulator: Simulator,
+) -> None:
+    # A restarted simulator's clock starts again from now: earlier than the one the
+    # monitor had been polling. The figures must follow it, with no drawing error.
+    app = VectrosUsageApp(settings_for(simulator.base_url, interval=1))
+    async with app.run_test(size=(120, 40)) as pilot:
+        for polls in range(1, 5):
+            simulator.clock.advance(60)
+            await pilot.press("r")
+            await until(pilot, lambda polls=polls: app.polls >= polls + 1)
+        simulator.clock.advance(-200)
+        expected = simulator.model.report()["credits"]["usedMilli"]
+        await pilot.press("r")
+        await until(pilot, lambda: app.report is not None and app.polls >= 6)
+        await pilot.pause()
+        assert app._draw_error is None
+        assert f"{expected // 1000:,}.{expected % 1000:03d} credits" in shown(app, CreditsPanel)

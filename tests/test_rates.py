@@ -250,3 +250,17 @@ def test_spread_minutes_add_up_to_the_climbs_in_the_window(steps: list[tuple[int
     buckets = minute_buckets(samples, used, end=at, gap=10**9, minutes=window // 60)
     assert all(b is None or b >= 0 for b in buckets)
     assert sum(b or 0 for b in buckets) == figure
+
+
+def test_a_server_clock_that_goes_back_is_left_out_not_a_crash() -> None:
+    # A restarted simulator (or another server behind the URL) answers with an earlier
+    # time: at epoch-sized times the climb across it once divided by zero.
+    t0 = 1_800_000_000.0
+    at = [t0, t0 + 60, t0 + 120, t0 + 13, t0 + 73]  # back by ~107 s after the third poll
+    samples = [Sample(a, t0 + 10 * i, (2026, 12), 100 * i, 0) for i, a in enumerate(at)]
+    buckets = minute_buckets(samples, used, end=t0 + 130, gap=600)
+    assert all(b is None or b >= 0 for b in buckets)
+    # The climbs before the jump and after it count; the one across it does not.
+    assert sum(b or 0 for b in buckets) == 100 + 100 + 100
+    same = [Sample(t0, t0, (2026, 12), 0, 0), Sample(t0, t0 + 5, (2026, 12), 40, 0)]
+    assert sum(b or 0 for b in minute_buckets(same, used, end=t0, gap=600)) == 40

@@ -242,7 +242,8 @@ def minute_buckets(
     Each climb between two polls is spread over the minutes between them, by how much
     of each it covers (two polls ten minutes apart put a tenth in each minute, not all
     of it in the last as a false spike); ``None`` is a minute no poll covered (before
-    the first one, or across a gap in polling, whose jump is left out).
+    the first one, or across a gap in polling, whose jump is left out, as is a climb
+    across a server clock that went back).
     """
     first_minute = int(end // 60) - minutes + 1
     start, stop = first_minute * 60.0, (first_minute + minutes) * 60.0
@@ -253,8 +254,15 @@ def minute_buckets(
             continue
         climb = b if after.period != before.period else max(0, b - a)
         t0, t1 = before.at, after.at
-        if t1 <= t0:  # the same instant: all of it in that minute
-            t0 = t1 - 1e-9
+        if t1 < t0:
+            # The server's clock went back (a restart, another server behind the same
+            # URL): the climb has no place in time, so it is left out, as across a gap.
+            continue
+        if t1 == t0:  # the same instant: all of it in that minute
+            slot = int(min(t1, stop - 1e-9) // 60) - first_minute
+            if 0 <= slot < minutes:
+                buckets[slot] = (buckets[slot] or 0) + climb
+            continue
         span = t1 - t0
         given = 0
         first, last = int(t0 // 60), int(min(t1, stop - 1e-9) // 60)
