@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import stat
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tui.simulator import Simulator
@@ -92,6 +94,25 @@ def simulate() -> Iterator[str]:
     yield match.group()
     proc.terminate()
     proc.wait(10)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_simulate_stops_cleanly_with_a_client_connected(signum: int) -> None:
+    # Ctrl-C with a monitor's kept-alive connection open once printed a traceback.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui", "simulate", "--port", "0", *FROZEN],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    match = re.search(r"http://127\.0\.0\.1:\d+", proc.stderr.readline())
+    assert match
+    with httpx.Client(headers={"Authorization": "Bearer demo-billing"}) as client:
+        assert client.get(match.group() + "/v1/auth/usage").status_code == 200
+        proc.send_signal(signum)  # the connection is still open
+        assert proc.wait(10) == 0
+    rest = proc.stderr.read()
+    assert "Traceback" not in rest and "Exception" not in rest, rest
 
 
 def test_simulate_serves_the_snapshot_command_over_http(simulate: str) -> None:

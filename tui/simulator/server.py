@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import signal
 import socket
 import sys
 import threading
@@ -175,8 +176,15 @@ class Simulator:
         with contextlib.suppress(OSError):
             self._socket.close()
 
-    async def _serve_until_stopped(self, ready: threading.Event | None = None) -> None:
-        self._stopping = asyncio.Event()
+    async def _serve_until_stopped(
+        self, ready: threading.Event | None = None, *, on_signals: bool = False
+    ) -> None:
+        self._stopping = stopping = asyncio.Event()
+        if on_signals:  # Ctrl-C or SIGTERM: stop serving cleanly, not mid-await
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.add_signal_handler(signum, stopping.set)
         await self.start_serving()
         if ready is not None:
             ready.set()
@@ -200,8 +208,8 @@ class Simulator:
         return self
 
     def serve_forever(self) -> None:
-        """Serve from this thread until KeyboardInterrupt (``vectros-usage simulate``)."""
-        asyncio.run(self._serve_until_stopped())
+        """Serve from this thread until Ctrl-C or SIGTERM (``vectros-usage simulate``)."""
+        asyncio.run(self._serve_until_stopped(on_signals=True))
 
     def stop(self) -> None:
         loop, stopping = self._loop, self._stopping
@@ -255,6 +263,10 @@ class Simulator:
                     writer.write(out + (conn.send(h11.EndOfMessage()) or b""))
                     await writer.drain()
         except (ConnectionError, OSError):
+            return
+        except asyncio.CancelledError:
+            # The server is stopping with this connection open. (Python 3.11's streams
+            # log a handler task that ends cancelled as an error: end it normally.)
             return
         finally:
             self._connections.discard(writer)
