@@ -392,7 +392,7 @@ def _token_from_file(where: str, path: Path, warn: Warn) -> str:
                 raise ConfigError(
                     f"{where} token_file: {shown} is {_file_kind(mode)}, not a regular file"
                 )
-            raw = _read_capped(fd)
+            raw = _read_capped(fd) or b""  # no `ready`: never None
         finally:
             os.close(fd)
     except OSError as exc:
@@ -416,11 +416,16 @@ def _token_from_file(where: str, path: Path, warn: Warn) -> str:
     return first
 
 
-def _read_capped(fd: int) -> bytes:
-    """Up to one byte more than MAX_TOKEN_BYTES (so "too long" can be told)."""
+def _read_capped(fd: int, ready: Callable[[], bool] | None = None) -> bytes | None:
+    """Up to EOF, or one byte more than MAX_TOKEN_BYTES (so "too long" can be told).
+
+    ``ready`` is asked before each read; once it says no, the read gives up (None).
+    """
     chunks: list[bytes] = []
     size = 0
     while size <= MAX_TOKEN_BYTES:
+        if ready is not None and not ready():
+            return None
         chunk = os.read(fd, MAX_TOKEN_BYTES + 1 - size)
         if not chunk:
             break
@@ -523,20 +528,14 @@ def _read_until(fd: int, deadline: float) -> bytes | None:
     """The pipe's bytes up to EOF, or one more than MAX_TOKEN_BYTES; None once the
     deadline passes (checked between reads, so a command that writes without end is
     stopped on time too)."""
-    chunks: list[bytes] = []
-    size = 0
     with selectors.DefaultSelector() as sel:
         sel.register(fd, selectors.EVENT_READ)
-        while size <= MAX_TOKEN_BYTES:
+
+        def readable_in_time() -> bool:
             left = deadline - time.monotonic()
-            if left <= 0 or not sel.select(left):
-                return None
-            chunk = os.read(fd, MAX_TOKEN_BYTES + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    return b"".join(chunks)
+            return left > 0 and bool(sel.select(left))
+
+        return _read_capped(fd, readable_in_time)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
