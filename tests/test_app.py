@@ -220,9 +220,14 @@ async def test_labels_column_grows_with_a_longer_label(simulator: Simulator) -> 
         await until(pilot, lambda: app.settled)
         await pilot.press("2")
         await pilot.pause()
-        labels = app.query_one(CreditsPanel).query(".labels").first()
-        assert labels.size.width >= len("acct left")
-        assert "acct left" in _drawn(labels)
+        panel = app.query_one(CreditsPanel)
+        # Every value starts after the longest label and a blank.
+        lines = [line for line in _drawn(panel).splitlines() if "│" in line]
+        left = next(line for line in lines if "acct left" in line)
+        live = next(line for line in lines if "│ live " in line)
+        assert left.index("acct left") + len("acct left ") <= len(left)
+        value_column = left.index("acct left") + len("acct left ")
+        assert live[value_column - 1] == " " and live[value_column] != " "
 
 
 async def test_hundreds_of_polls_leave_no_descriptor_open(

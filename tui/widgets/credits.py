@@ -64,7 +64,6 @@ class CreditsPanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
         border-title-color: $text-primary;
         border-title-style: bold;
     }
-    CreditsPanel TextBlock { text-wrap: nowrap; text-overflow: ellipsis; }
     CreditsPanel > .credits--bar-used { color: $primary; }
     CreditsPanel > .credits--bar-free { color: $panel-lighten-2; }
     CreditsPanel > .credits--label { color: $text-muted; }
@@ -88,7 +87,6 @@ class CreditsPanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
         self.thresholds = thresholds
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.retitle()
 
     def titles(self) -> list[str]:

@@ -59,7 +59,6 @@ class InferencePanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
         border-title-color: $text-secondary;
         border-title-style: bold;
     }
-    InferencePanel TextBlock { text-wrap: nowrap; text-overflow: ellipsis; }
     InferencePanel > .inference--label { color: $text-muted; }
     InferencePanel > .inference--figure { text-style: bold; }
     InferencePanel > .inference--overdraft { color: $text-error; text-style: bold; }
@@ -84,7 +83,6 @@ class InferencePanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
         self.hide_money = False  # pairing: balances and amounts hidden, rates kept
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.retitle()
 
     def titles(self) -> list[str]:
