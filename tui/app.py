@@ -22,7 +22,6 @@ from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Tab, Tabs
 
 from tui import format as fmt
 from tui.alerts import notification
@@ -61,6 +60,7 @@ from tui.widgets.inference import InferencePanel, balance_runway_words
 from tui.widgets.intraday import IntradayStrip
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.marks import MarkScreen, MarksScreen
+from tui.widgets.scope_tabs import ScopeTabs
 from tui.widgets.status import NoticeBar, StatusHeader
 from tui.widgets.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmall
 
@@ -169,11 +169,8 @@ class VectrosUsageApp(App[int]):
         # "body": what gives way to the "too small" message below the minimum size.
         yield StatusHeader(self.settings.demo_label).add_class("body")
         yield NoticeBar(id="notice").add_class("body")
-        yield Tabs(
-            Tab("1 Total", id="total"),
-            Tab("2 Live", id="live"),
-            Tab("3 Test", id="test"),
-            id="scopes",
+        yield ScopeTabs(
+            [("total", "1 Total"), ("live", "2 Live"), ("test", "3 Test")], id="scopes"
         ).add_class("body")
         with Horizontal(id="panels").add_class("body"):
             yield CreditsPanel(thresholds=thresholds, id="credits")
@@ -643,12 +640,12 @@ class VectrosUsageApp(App[int]):
 
     def action_scope(self, scope: str) -> None:
         if scope in SCOPES:
-            self.query_one(Tabs).active = scope
+            self.query_one(ScopeTabs).active = scope
 
-    @on(Tabs.TabActivated)
-    def _on_tab(self, event: Tabs.TabActivated) -> None:
-        if event.tab.id in SCOPES:
-            self.scope = event.tab.id
+    @on(ScopeTabs.Changed)
+    def _on_tab(self, event: ScopeTabs.Changed) -> None:
+        if event.scope in SCOPES:
+            self.scope = event.scope
 
     def action_period(self, step: int) -> None:
         """[ and ]: an earlier or later month; later than the current one is live."""
