@@ -194,7 +194,7 @@ async def test_server_text_is_shown_literally_never_as_markup() -> None:
             title = header(app)
             assert "[bold]Evil[/] [@click=app.quit]x[/]" in title
             assert "\x1b" not in title and "\x07" not in title
-            await pilot.click("#title")
+            await pilot.click(StatusHeader)
             assert app.is_running
 
 
@@ -301,3 +301,14 @@ async def test_a_server_clock_that_goes_back_does_not_stop_the_drawing(
         await pilot.pause()
         assert app._draw_error is None
         assert f"{expected // 1000:,}.{expected % 1000:03d} credits" in shown(app, CreditsPanel)
+
+
+def test_the_header_title_gives_way_word_by_word_and_the_period_last() -> None:
+    from tui.widgets.status import _fitted_title
+
+    parts = ["December 2026 UTC", "Demo Org (simulated)"]
+    assert _fitted_title(parts, 80).plain == "December 2026 UTC · Demo Org (simulated)"
+    assert _fitted_title(parts, 30).plain == "December 2026 UTC · Demo Org"
+    assert _fitted_title(parts, 22).plain == "December 2026 UTC"  # no dangling "·"
+    cut = _fitted_title(parts, 10).plain
+    assert cut.endswith("…") and len(cut) == 10 and cut.startswith("December")

@@ -5,17 +5,21 @@ from __future__ import annotations
 from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal
 from textual.geometry import Size
 from textual.widget import Widget
-from textual.widgets import Label, Static
+from textual.widgets import Static
 
 from tui.format import safe_text
 from tui.freshness import Freshness
 from tui.report import UsageReport
+from tui.widgets.diffed import DiffedWidget
 
 
-class StatusHeader(Horizontal):
+class StatusHeader(DiffedWidget):
+    """The account, the period and a DEMO mark, drawn by the header itself; the
+    freshness is a child docked at the right, so its change every second is written
+    from its own column, not from the start of the line."""
+
     DEFAULT_CSS = """
     StatusHeader {
         height: 1;
@@ -23,70 +27,82 @@ class StatusHeader(Horizontal):
         background: $panel;
         color: $foreground;
     }
-    StatusHeader > Label { height: 1; padding: 0 1; }
-    StatusHeader > Badge { height: 1; padding: 0 1; }
-    StatusHeader #title { width: 1fr; text-style: bold; }
-    StatusHeader #demo {
-        background: $warning;
+    StatusHeader > .status--title { text-style: bold; }
+    StatusHeader > .status--demo {
+        background: $warning-muted;
         color: $text-warning;
         text-style: bold;
-        display: none;
     }
-    StatusHeader #demo.on { display: block; background: $warning-muted; }
-    StatusHeader #freshness { width: auto; }
+    StatusHeader > Badge { dock: right; }
     StatusHeader #freshness.live { color: $text-success; }
     StatusHeader #freshness.stale { color: $text-warning; text-style: bold; }
     StatusHeader #freshness.refused { color: $text-error; text-style: bold; }
     StatusHeader #freshness.error { color: $text-error; text-style: bold; }
     StatusHeader #freshness.connecting { color: $text-muted; }
     """
+    COMPONENT_CLASSES = {"status--title", "status--demo"}
 
     def __init__(self, demo_label: str = "") -> None:
         super().__init__()
-        self._demo_label = demo_label
+        self._demo = demo_label
+        self._title_parts = ["Vectros usage"]
+        self._badge = Badge(id="freshness")
 
     def compose(self) -> ComposeResult:
-        yield Label(Text("Vectros usage"), id="title", markup=False)
-        yield Label(
-            self._demo_label, id="demo", classes="on" if self._demo_label else "", markup=False
-        )
-        yield Badge(id="freshness")
+        yield self._badge
 
-    _title = "Vectros usage"
+    def build_lines(self, width: int, height: int) -> list[Text]:
+        demo = f" {self._demo} " if self._demo else ""
+        # The badge (and its blanks) at the right, the demo mark before it, the title first.
+        end = max(0, width - self._badge.text_width - 2 - cell_len(demo))
+        title = _fitted_title(self._title_parts, end - 2).plain
+        line = Text(" ").append(title, style=self.get_component_rich_style("status--title"))
+        line.append(" " * (end - line.cell_len))
+        if demo:
+            line.append(demo, style=self.get_component_rich_style("status--demo"))
+        return [line]
 
     def show_simulated(self, label: str | None) -> None:
         """Mark figures from a simulator reached by URL, as --demo marks its own;
         ``None`` takes the mark away (the server stopped saying it is one)."""
-        demo = self.query_one("#demo", Label)
-        if label is None:
-            if demo.has_class("on"):
-                demo.remove_class("on")
-            return
-        text = safe_text(label, limit=28)
-        if not demo.has_class("on") or str(demo.render()) != text:
-            demo.update(Text(text))
-            demo.add_class("on")
+        text = "" if label is None else safe_text(label, limit=28)
+        if text != self._demo:
+            self._demo = text
+            self.data_changed()
 
     def show_report(self, report: UsageReport | None, *, closed: bool = False) -> None:
         parts = ["Vectros usage"]
         if report is not None:
             # The period first: when the line is short of room, the name gives way.
             parts = [f"{report.period.label} UTC" + (" · CLOSED" if closed else "")]
+            # Plain text: the account name is a person's free text, never markup.
             if name := safe_text(report.account.name, limit=40):
                 parts.append(name)
-        title = " · ".join(parts)
-        if title != self._title:  # once per period, not once per poll
-            self._title = title
-            # Plain Text: the account name is a person's free text, never markup.
-            self.query_one("#title", Label).update(Text(title))
+        if parts != self._title_parts:  # once per period, not once per poll
+            self._title_parts = parts
+            self.data_changed()
 
     def show_freshness(self, freshness: Freshness) -> None:
-        # A method, not a reactive: a reactive on this container would repaint the
-        # whole header line every second, not just the badge.
-        badge = self.query_one(Badge)
-        badge.show(freshness.badge)
+        badge = self._badge
+        if badge.show(freshness.badge):
+            self.data_changed()  # the badge's width changed: so did the title's room
         if not badge.has_class(freshness.state):
             badge.set_classes(freshness.state)
+
+
+def _fitted_title(parts: list[str], room: int) -> Text:
+    """The parts joined with " · ", words left off the end while it is too long (the
+    name gives way to the period); the first part is only cut when it alone is."""
+    full = " · ".join(parts)
+    if cell_len(full) <= room:
+        return Text(full)
+    words = full.split(" ")
+    keep = len(parts[0].split(" "))
+    while len(words) > keep and cell_len(" ".join(words)) > room:
+        words.pop()
+    fitted = Text(" ".join(words).rstrip(" ·"))
+    fitted.truncate(max(0, room), overflow="ellipsis")
+    return fitted
 
 
 class Badge(Widget):
@@ -101,12 +117,18 @@ class Badge(Widget):
         super().__init__(id=id)
         self._text = Text("◌ connecting…")
 
-    def show(self, text: str) -> None:
+    @property
+    def text_width(self) -> int:
+        return self._text.cell_len
+
+    def show(self, text: str) -> bool:
+        """Show text; True when its width changed."""
         if text == self._text.plain:
-            return
+            return False
         resized = cell_len(text) != self._text.cell_len
         self._text = Text(text)
         self.refresh(layout=resized)
+        return resized
 
     def render(self) -> Text:
         return self._text
