@@ -55,11 +55,9 @@ from tui.trend import (
 from tui.widgets.chart_plan import Metric, Source, Span, hour_plan, month_plan
 from tui.widgets.chart_slot import ChartSlot
 from tui.widgets.credits import CreditsPanel, runway_words
-from tui.widgets.help import HelpScreen
 from tui.widgets.inference import InferencePanel, balance_runway_words
 from tui.widgets.intraday import IntradayStrip
 from tui.widgets.key_bar import KeyBar
-from tui.widgets.marks import MarkScreen, MarksScreen
 from tui.widgets.scope_tabs import ScopeTabs
 from tui.widgets.status import NoticeBar, StatusHeader
 from tui.widgets.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmall
@@ -397,6 +395,8 @@ class VectrosUsageApp(App[int]):
             self._apply()
             self.notify(f"Mark set: {name}", title="⚑ mark", markup=False)
 
+        from tui.widgets.marks import MarkScreen  # a dialog: loaded when first asked for
+
         self.push_screen(MarkScreen(default), done)
 
     def action_marks(self) -> None:
@@ -410,6 +410,8 @@ class VectrosUsageApp(App[int]):
                 self._set_mark(None)
                 self._apply()
                 self.notify("Marks cleared.")
+
+        from tui.widgets.marks import MarksScreen
 
         self.push_screen(MarksScreen(self._history.marks()), done)
 
@@ -716,6 +718,8 @@ class VectrosUsageApp(App[int]):
         self._apply()
 
     def action_help(self) -> None:
+        from tui.widgets.help import HelpScreen  # loaded when first asked for
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(
                 HelpScreen(

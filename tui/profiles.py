@@ -21,7 +21,6 @@ import stat
 import subprocess
 import sys
 import time
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -129,6 +128,8 @@ def load_file(path: Path, *, must_exist: bool = True) -> ConfigFile:
         return ConfigFile(path=path, exists=False)
     except OSError as exc:
         raise ConfigError(f"cannot read the config file {str(path)!r}: {exc.strerror}") from None
+    import tomllib  # here: most runs have no config file, and start-up is what a monitor waits on
+
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
