@@ -10,7 +10,6 @@ import re
 import signal
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -360,9 +359,8 @@ class VectrosUsageApp(App[int]):
         if mark is None or counted is None:
             return trend
         last, credits, cents = counted
-        return replace(
-            trend,
-            since_mark=SinceMark(mark[1], mark[0], last.at - mark[0], credits, cents),
+        return trend._replace(
+            since_mark=SinceMark(mark[1], mark[0], last.at - mark[0], credits, cents)
         )
 
     def _set_mark(self, mark: tuple[float, str] | None) -> None:
@@ -554,7 +552,7 @@ class VectrosUsageApp(App[int]):
             self._daily_key = key
         if not self._daily:
             return report, "report"
-        return replace(report, daily=self._daily), "history"
+        return report._replace(daily=self._daily), "history"
 
     def _tick(self) -> None:
         with contextlib.suppress(NoMatches):  # the timer firing while the app closes

@@ -15,9 +15,8 @@ import socket
 import ssl
 import time
 from collections.abc import AsyncIterator, Generator
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import httpx
 
@@ -105,8 +104,7 @@ class UsageError(Exception):
         return self.kind in ("auth", "scope")
 
 
-@dataclass(frozen=True, slots=True)
-class Fetched:
+class Fetched(NamedTuple):
     report: UsageReport
     received_at: datetime  # wall clock, UTC
     received_monotonic: float

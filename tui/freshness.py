@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from tui.client import UsageError
 from tui.format import duration
@@ -11,8 +10,7 @@ from tui.format import duration
 State = Literal["connecting", "live", "stale", "refused", "error"]
 
 
-@dataclass(frozen=True, slots=True)
-class Freshness:
+class Freshness(NamedTuple):
     state: State
     badge: str  # short, for the header: "● live · 3 s ago"
     detail: str  # the reason in words, for the notice line ("" when all is well)

@@ -19,8 +19,8 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from tui.rates import Event, Sample, events_between
 
@@ -259,8 +259,7 @@ class History:
                 )
 
 
-@dataclass(frozen=True, slots=True)
-class Latest:
+class Latest(NamedTuple):
     """The newest poll of the total under one base URL, whichever account made it."""
 
     account_id: str

@@ -18,10 +18,9 @@ import re
 import string
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from tui import format as fmt
 from tui.rates import SHORT_WINDOW, Sample, rate, spent, used
@@ -50,8 +49,7 @@ Status = Literal["fresh", "stale"]
 WORDS = {3: "token refused", 4: "unreachable", 5: "bad report", 2: "not configured"}
 
 
-@dataclass(frozen=True, slots=True)
-class Figures:
+class Figures(NamedTuple):
     sample: Sample  # the newest poll of the total
     recent: Sequence[Sample]  # the total's polls of the last few minutes, oldest first
     allowance_milli: int | None
@@ -190,8 +188,7 @@ def render(
     return text
 
 
-@dataclass(frozen=True, slots=True)
-class LineOptions:
+class LineOptions(NamedTuple):
     max_age: float = DEFAULT_MAX_AGE
     timeout: float = DEFAULT_TIMEOUT
     template: str | None = None

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
-from typing import Literal
+from typing import Literal, NamedTuple
 
 SHORT_WINDOW = 5 * 60.0  # seconds of server time
 LONG_WINDOW = 60 * 60.0
@@ -25,8 +24,7 @@ MIN_SPAN = {SHORT_WINDOW: 60.0, LONG_WINDOW: 10 * 60.0}
 MIN_SAMPLES = 3
 
 
-@dataclass(frozen=True, slots=True)
-class Sample:
+class Sample(NamedTuple):
     """One poll's figures for one environment (or the total)."""
 
     at: float  # server time (the report's generatedAt, else arrival), Unix seconds
@@ -37,8 +35,7 @@ class Sample:
     balance_cents: int | None = None  # account-wide; only on the total's samples
 
 
-@dataclass(frozen=True, slots=True)
-class Rate:
+class Rate(NamedTuple):
     per_minute: Fraction | None  # None: not enough data yet ("warming up")
     since: float | None = None  # server time the measured stretch starts
     span: float = 0.0  # seconds of server time measured
@@ -116,8 +113,7 @@ RunwayKind = Literal["unknown", "exhausted", "at", "after_reset", "no_spend", "f
 FAR = Fraction(366 * 24 * 60)  # minutes: beyond a year, a date is noise (and may overflow)
 
 
-@dataclass(frozen=True, slots=True)
-class Runway:
+class Runway(NamedTuple):
     kind: RunwayKind
     at: datetime | None = None  # when it runs out ("at"), or the reset ("after_reset")
     minutes: Fraction | None = None  # from now, for "at"
@@ -163,8 +159,7 @@ def balance_runway(balance_cents: int, per_minute: Fraction | None, now: datetim
 EventKind = Literal["top-up", "rollover", "correction"]
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(NamedTuple):
     kind: EventKind
     at: float  # server time
     axis: Literal["credits", "inference", "period"]

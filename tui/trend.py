@@ -9,9 +9,9 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
+from typing import NamedTuple
 
 from tui.rates import (
     LONG_WINDOW,
@@ -33,8 +33,7 @@ from tui.rates import (
 from tui.report import DailyUsage, DayFigures, Period, Scope, UsageReport
 
 
-@dataclass(frozen=True, slots=True)
-class SinceMark:
+class SinceMark(NamedTuple):
     name: str
     at: float  # server time the mark was set
     elapsed: float  # seconds of server time since
@@ -48,8 +47,7 @@ class SinceMark:
         return Fraction(amount) * 60 / Fraction(self.elapsed)
 
 
-@dataclass(frozen=True, slots=True)
-class Trend:
+class Trend(NamedTuple):
     credits_short: Rate = WARMING_UP
     credits_long: Rate = WARMING_UP
     cents_short: Rate = WARMING_UP

@@ -3,8 +3,7 @@ only when the chart is first drawn): the month by UTC day, or the last hour by m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from tui.report import Scope, UsageReport
 
@@ -34,8 +33,7 @@ def tick_label(value: float) -> str:
     return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(NamedTuple):
     """What one chart shows, worked out from the figures; drawing it is the costly part."""
 
     title: str

@@ -9,7 +9,7 @@ widgets fewer on a screen meant to be left open.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rich.text import Text
 from textual import events
@@ -18,8 +18,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
+class _Entry(NamedTuple):
     """One item of the line: a key and its words, or a group's keys and its words."""
 
     keys: tuple[tuple[str, str], ...]  # (key, as shown)
