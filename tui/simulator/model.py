@@ -37,7 +37,7 @@ SERIES: tuple[tuple[Env, Axis], ...] = (
 MINUTES_PER_DAY = 1440
 ALLOWANCE_CREDITS = 50_000
 HISTORY_MONTHS = 12  # how far back past periods can be asked for
-_PREFIX_CACHE = 16  # day × series minute prefixes kept (11.5 KB each); totals for all days
+_PREFIX_CACHE = 8  # day × series minute prefixes kept (11.5 KB each): two days of the four series
 
 # Per-minute base rates: milli-credits, and hundredths of a cent. Live runs the
 # account at roughly three quarters of its allowance over a month.
