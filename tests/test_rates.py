@@ -6,7 +6,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tui.rates import (
@@ -264,3 +264,57 @@ def test_a_server_clock_that_goes_back_is_left_out_not_a_crash() -> None:
     assert sum(b or 0 for b in buckets) == 100 + 100 + 100
     same = [Sample(t0, t0, (2026, 12), 0, 0), Sample(t0, t0 + 5, (2026, 12), 40, 0)]
     assert sum(b or 0 for b in minute_buckets(same, used, end=t0, gap=600)) == 40
+
+
+def _rate_over_the_whole_run(samples: list[Sample], window: float, gap: float) -> object:
+    """The rate as first written: the newest run walked back to its very start."""
+    start = len(samples) - 1
+    while start > 0:
+        before, after = samples[start - 1], samples[start]
+        a, b = used(before), used(after)
+        if (
+            a is None
+            or b is None
+            or before.period != after.period
+            or b < a
+            or after.wall - before.wall > gap
+            or after.at < before.at
+        ):
+            break
+        start -= 1
+    run = samples[start:]
+    last = run[-1]
+    inside = [s for s in run if s.at >= last.at - window]
+    if len(inside) < 3 or last.at - inside[0].at < (60.0 if window == SHORT_WINDOW else 600.0):
+        return None
+    return Fraction(last.used_milli - inside[0].used_milli) * 60 / Fraction(last.at - inside[0].at)
+
+
+polls = st.lists(
+    st.tuples(
+        # Seconds of server time (back: a restart); whole minutes put polls exactly on
+        # a window's edge.
+        st.one_of(st.sampled_from([30, 60, 150, 300]), st.integers(min_value=-20, max_value=200)),
+        st.integers(min_value=1, max_value=200),  # seconds of wall time (> GAP: a gap)
+        st.integers(min_value=-50, max_value=500),  # the figure's move (down: a correction)
+        st.booleans(),  # a new period begins
+    ),
+    min_size=1,
+    max_size=80,
+)
+
+
+@settings(max_examples=300)
+@given(polls, st.sampled_from([SHORT_WINDOW, LONG_WINDOW]))
+def test_walking_the_run_back_only_as_far_as_the_window_changes_no_rate(
+    moves: list[tuple[int, int, int, bool]], window: float
+) -> None:
+    samples, at, wall, value, month = [], T0, T0, 1000, 12
+    for dt, dwall, d, rollover in moves:
+        at, wall = at + dt, wall + dwall
+        if rollover:
+            month, value = month % 12 + 1, 0
+        value = max(0, value + d)
+        samples.append(Sample(at, wall, (2026, month), value, value // 10))
+    got = rate(samples, used, window=window, gap=GAP)
+    assert got.per_minute == _rate_over_the_whole_run(samples, window, GAP)

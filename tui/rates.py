@@ -49,16 +49,22 @@ WARMING_UP = Rate(None)
 
 
 def newest_run(
-    samples: Sequence[Sample], value: Callable[[Sample], int | None], gap: float
+    samples: Sequence[Sample],
+    value: Callable[[Sample], int | None],
+    gap: float,
+    *,
+    not_before: float | None = None,
 ) -> Sequence[Sample]:
-    """The newest stretch of samples the figure can be measured over (see the module)."""
+    """The newest stretch of samples the figure can be measured over (see the module);
+    with ``not_before`` (server time), only its part from then on."""
     end = len(samples)
     start = end - 1
     while start > 0:
         before, after = samples[start - 1], samples[start]
         a, b = value(before), value(after)
         if (
-            a is None
+            (not_before is not None and before.at < not_before)
+            or a is None
             or b is None
             or before.period != after.period
             or b < a
@@ -81,7 +87,12 @@ def rate(
     min_span: float | None = None,
 ) -> Rate:
     """Per minute of server time, over the last ``window`` seconds of the newest run."""
-    run = newest_run(samples, value, gap)
+    if not samples:
+        return WARMING_UP
+    # The run is walked back only as far as the window: an hour of 1 s polls is 3,600
+    # samples, and this runs for every rate on every poll. (A run's server times never
+    # go back, so its part inside the window is exactly the samples from its start.)
+    run = newest_run(samples, value, gap, not_before=samples[-1].at - window)
     if not run:
         return WARMING_UP
     last = run[-1]
