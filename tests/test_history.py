@@ -187,3 +187,34 @@ def test_a_schema_2_file_keeps_its_events_and_gains_their_since(tmp_path: Path) 
     store.close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+
+
+def test_the_moving_window_reads_as_the_whole_query_does(tmp_path: Path) -> None:
+    """recent() keeps what it read and reads only new arrivals: whatever the polls do
+    (the same instant polled again, the server's clock going back, the window moving
+    past old polls), it answers what samples() answers."""
+    store = History(tmp_path / "h.sqlite3", BASE, "acct_1")
+    clock_back_at = 25
+    wall = T0
+    for i in range(60):
+        wall += 7
+        at = wall if i < clock_back_at else wall - 3600  # a restarted server, an hour behind
+        if i % 9 == 4:
+            at = store.latest("total").at  # type: ignore[union-attr]  # polled again, same instant
+        total = Sample(at, wall, DEC, 1000 * i, 10 * i, 50_000 - i)
+        store.record({"total": total, "live": total, "test": total})
+        since = wall - 3600 - 60 - (0 if i % 2 else 200)  # the window, moving on
+        since = max(since, T0 - 4000 + 90 * i)
+        for scope in ("total", "live"):
+            assert store.recent(scope, since) == store.samples(scope, since=since), (i, scope)
+
+
+def test_the_moving_window_sees_what_another_monitor_records(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    mine, theirs = History(path, BASE, "acct_1"), History(path, BASE, "acct_1")
+    mine.record(poll(T0, used=1))
+    assert [s.used_milli for s in mine.recent("total", T0 - 100)] == [1]
+    theirs.record(poll(T0 + 5, used=2))
+    mine.record(poll(T0 + 10, used=3))
+    assert [s.used_milli for s in mine.recent("total", T0 - 100)] == [1, 2, 3]
+    assert [s.used_milli for s in mine.recent("total", T0 + 1)] == [2, 3]  # the window moved

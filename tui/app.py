@@ -349,8 +349,8 @@ class VectrosUsageApp(App[int]):
             return NO_TREND
         at = sample_of(report, "total", now).at
         since = at - LONG_WINDOW - 60
-        samples = store.samples(self.scope, since=since)
-        total = samples if self.scope == "total" else store.samples("total", since=since)
+        samples = store.recent(self.scope, since)
+        total = samples if self.scope == "total" else store.recent("total", since)
         events = store.events(since=report.period.start.timestamp())
         trend = build_trend(
             report, self.scope, samples, total, events, interval=self.settings.interval, now=now

@@ -122,6 +122,8 @@ class History:
         except sqlite3.DatabaseError as exc:
             raise HistoryError(f"cannot use the history file {target}: {exc}") from None
         self._last_compaction = 0.0
+        # recent(): per scope, the window's samples read so far and the newest arrival.
+        self._recent: dict[str, tuple[list[Sample], float]] = {}
 
     def close(self) -> None:
         self._db.close()
@@ -202,6 +204,34 @@ class History:
             params += (limit,)
         rows = self._db.execute(query, params).fetchall()
         return [Sample(r[0], r[1], (r[2], r[3]), r[4], r[5], r[6]) for r in reversed(rows)]
+
+    def recent(self, scope: str, since: float) -> list[Sample]:
+        """``samples(scope, since)`` for a window that moves forward poll by poll: the
+        samples read before are kept and only the rows that arrived since are read.
+        (An hour of 1 s polls is 3,600 rows: ~7 ms to read back on every poll.)
+
+        Rows arrive in ``wall`` order, also from another monitor on the same file; one
+        that another process commits with an arrival time older than the newest seen
+        here is missed until the window is read afresh (a new store)."""
+        kept, newest = self._recent.get(scope, ([], None))
+        if newest is None:
+            fresh = self.samples(scope, since=since)
+            kept = []
+        else:
+            rows = self._db.execute(
+                "SELECT at, wall, year, month, used_milli, spent_cents, balance_cents "
+                "FROM polls WHERE series_id = ? AND scope = ? AND at >= ? AND wall > ? "
+                "ORDER BY wall, at",
+                (self._series, scope, since, newest),
+            ).fetchall()
+            fresh = [Sample(r[0], r[1], (r[2], r[3]), r[4], r[5], r[6]) for r in rows]
+        replaced = {sample.at for sample in fresh}  # one row per instant: a later poll wins
+        kept = [s for s in kept if s.at >= since and s.at not in replaced] + fresh
+        if kept:
+            self._recent[scope] = (kept, max(newest or kept[-1].wall, kept[-1].wall))
+        else:
+            self._recent.pop(scope, None)
+        return list(kept)
 
     def events(self, since: float | None = None) -> list[Event]:
         rows = self._db.execute(
