@@ -6,9 +6,12 @@ import asyncio
 import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 
 import pytest
 from textual import events
@@ -312,3 +315,44 @@ def test_the_header_title_gives_way_word_by_word_and_the_period_last() -> None:
     assert _fitted_title(parts, 22).plain == "December 2026 UTC"  # no dangling "·"
     cut = _fitted_title(parts, 10).plain
     assert cut.endswith("…") and len(cut) == 10 and cut.startswith("December")
+
+
+MEMORY_SCRIPT = """
+import asyncio, gc, sys
+from tui import memory
+memory.SETTLE_AFTER, memory.COLLECT_EVERY = 0.3, 0.3
+from tests.conftest import settings_for
+from tui.app import VectrosUsageApp
+from tui.simulator.server import Simulator
+
+async def main(manage):
+    sim = Simulator(speed=60)
+    sim.start()
+    app = VectrosUsageApp(settings_for(sim.base_url, interval=1), manage_memory=manage)
+    frozen, full = gc.get_freeze_count(), gc.get_stats()[2]["collections"]
+    async with app.run_test(size=(120, 40)) as pilot:
+        while app.polls < 1:
+            await pilot.pause(0.05)
+        await pilot.pause(1.5)
+    sim.stop()
+    print(gc.get_freeze_count() > frozen, gc.get_stats()[2]["collections"] - full >= 3)
+
+asyncio.run(main(sys.argv[1] == "manage"))
+"""
+
+
+@pytest.mark.parametrize("manage", [True, False])
+def test_the_monitor_freezes_what_start_up_left_and_collects_regularly(manage: bool) -> None:
+    # In a process of its own: freezing objects in the test process would keep them.
+    out = subprocess.run(
+        [sys.executable, "-c", MEMORY_SCRIPT, "manage" if manage else "leave"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert out.returncode == 0, out.stderr
+    frozen, collected = out.stdout.split()
+    assert frozen == str(manage)
+    if manage:
+        assert collected == "True"  # every 0.3 s here: at least 3 full collections in 1.5 s

@@ -23,6 +23,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from tui import format as fmt
+from tui import memory
 from tui.alerts import notification
 from tui.backoff import Backoff
 from tui.client import Fetched, UsageClient, UsageError
@@ -121,10 +122,13 @@ class VectrosUsageApp(App[int]):
         clock: Callable[[], float] = time.monotonic,
         client: UsageClient | None = None,
         service: LoopService | None = None,
+        manage_memory: bool = False,
     ) -> None:
         super().__init__()
         self.settings = settings
         self._service = service
+        # The process's own run (not tests, which share one process): see tui.memory.
+        self._manage_memory = manage_memory
         if settings.theme:
             self.theme = settings.theme
         self.set_reactive(VectrosUsageApp.hide_money, settings.hide_money)
@@ -283,6 +287,8 @@ class VectrosUsageApp(App[int]):
             log.warning("accepting %s after %d polls", new.period.label, self._backwards)
         self._backwards = 0
         self.polls += 1
+        if self.polls == 1 and self._manage_memory:
+            self.set_timer(memory.SETTLE_AFTER, self._settle_memory)
         self.report = new
         self._received_wall = message.fetched.received_at
         self._simulated = message.fetched.simulated
@@ -296,6 +302,10 @@ class VectrosUsageApp(App[int]):
         self._retry_at = None
         self._record(message.fetched)
         self._apply()
+
+    def _settle_memory(self) -> None:
+        memory.settle()
+        self.set_interval(memory.COLLECT_EVERY, memory.collect)
 
     # ------------------------------------------------------------------ history
 

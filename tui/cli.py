@@ -382,7 +382,7 @@ def _run_monitor(args: argparse.Namespace) -> int:
     given, sim = _demo(args) if args.demo else (_real_settings(args), None)
     _start_debug_log(given)
     settings = replace(given, theme=theme, hide_money=args.hide_money, mouse=not args.no_mouse)
-    app = VectrosUsageApp(settings, service=sim)
+    app = VectrosUsageApp(settings, service=sim, manage_memory=True)
     # What has been loaded so far (Textual, httpx, the app: a few hundred thousand
     # objects) lives as long as the process: out of the cyclic collector's way, a
     # full collection no longer walks it (one cost ~30 ms in the first frame).
