@@ -306,15 +306,33 @@ async def test_a_server_clock_that_goes_back_does_not_stop_the_drawing(
         assert f"{expected // 1000:,}.{expected % 1000:03d} credits" in shown(app, CreditsPanel)
 
 
-def test_the_header_title_gives_way_word_by_word_and_the_period_last() -> None:
+def test_the_header_title_gives_way_name_first_and_keeps_closed() -> None:
     from tui.widgets.status import _fitted_title
 
-    parts = ["December 2026 UTC", "Demo Org (simulated)"]
-    assert _fitted_title(parts, 80).plain == "December 2026 UTC · Demo Org (simulated)"
-    assert _fitted_title(parts, 30).plain == "December 2026 UTC · Demo Org"
-    assert _fitted_title(parts, 22).plain == "December 2026 UTC"  # no dangling "·"
-    cut = _fitted_title(parts, 10).plain
-    assert cut.endswith("…") and len(cut) == 10 and cut.startswith("December")
+    live = ["December 2026 UTC", "Dec 2026 UTC", "Dec 2026"]
+    name = "Demo Org (simulated)"
+    assert _fitted_title(live, name, 80) == "December 2026 UTC · Demo Org (simulated)"
+    assert _fitted_title(live, name, 30) == "December 2026 UTC · Demo Org…"  # cut: says so
+    assert _fitted_title(live, name, 22) == "December 2026 UTC"
+    assert _fitted_title(live, name, 13) == "Dec 2026 UTC"
+    assert _fitted_title(live, name, 6) == "Dec 2…"
+    closed = [f"{p} · CLOSED" for p in ("November 2026 UTC", "Nov 2026 UTC", "Nov 2026")]
+    assert _fitted_title(closed, name, 22) == "Nov 2026 UTC · CLOSED"
+    assert _fitted_title(closed, name, 18) == "Nov 2026 · CLOSED"
+
+
+async def test_a_narrow_header_keeps_closed_and_the_mark_and_drops_the_scenario_first(
+    simulator: Simulator,
+) -> None:
+    app = VectrosUsageApp(settings_for(simulator.base_url))  # "SIMULATOR steady frozen"
+    async with app.run_test(size=(60, 20)) as pilot:
+        await until(pilot, lambda: app.polls >= 1)
+        await pilot.press("left_square_bracket")
+        await until(pilot, lambda: app.viewing is not None and app.settled)
+        await pilot.pause()
+        line = header(app).splitlines()[0]
+        assert "· CLOSED" in line and " SIMULATOR " in line
+        assert "steady" not in line  # the scenario gave way, not the period
 
 
 MEMORY_SCRIPT = """

@@ -45,17 +45,26 @@ class StatusHeader(DiffedWidget):
     def __init__(self, demo_label: str = "") -> None:
         super().__init__()
         self._demo = demo_label
-        self._title_parts = ["Vectros usage"]
+        # The period's forms, longest first (the month in full, then abbreviated, then
+        # without "UTC"; " · CLOSED" on all of them), and the account's name.
+        self._periods = ["Vectros usage"]
+        self._account_name = ""
         self._badge = Badge(id="freshness")
 
     def compose(self) -> ComposeResult:
         yield self._badge
 
     def build_lines(self, width: int, height: int) -> list[Text]:
+        # The badge (and its blanks) at the right, the demo mark before it, the title
+        # first. What gives way when the line is short: the account's name (word by
+        # word, with "…"), then the demo mark's scenario (DEMO itself stays), then the
+        # month's spelling; never the period or CLOSED while a short form fits.
+        room = max(0, width - self._badge.text_width - 2)
         demo = f" {self._demo} " if self._demo else ""
-        # The badge (and its blanks) at the right, the demo mark before it, the title first.
-        end = max(0, width - self._badge.text_width - 2 - cell_len(demo))
-        title = _fitted_title(self._title_parts, end - 2).plain
+        if demo and cell_len(self._periods[-1]) + 2 > room - cell_len(demo):
+            demo = f" {self._demo.split(' ')[0]} "
+        end = max(0, room - cell_len(demo))
+        title = _fitted_title(self._periods, self._account_name, end - 2)
         line = Text(" ").append(title, style=self.get_component_rich_style("status--title"))
         line.append(" " * (end - line.cell_len))
         if demo:
@@ -71,15 +80,16 @@ class StatusHeader(DiffedWidget):
             self.data_changed()
 
     def show_report(self, report: UsageReport | None, *, closed: bool = False) -> None:
-        parts = ["Vectros usage"]
+        periods, name = ["Vectros usage"], ""
         if report is not None:
-            # The period first: when the line is short of room, the name gives way.
-            parts = [f"{report.period.label} UTC" + (" · CLOSED" if closed else "")]
+            month, year = report.period.label.split(" ")
+            mark = " · CLOSED" if closed else ""
+            periods = [f"{month} {year} UTC{mark}", f"{month[:3]} {year} UTC{mark}"]
+            periods.append(f"{month[:3]} {year}{mark}")
             # Plain text: the account name is a person's free text, never markup.
-            if name := safe_text(report.account.name, limit=40):
-                parts.append(name)
-        if parts != self._title_parts:  # once per period, not once per poll
-            self._title_parts = parts
+            name = safe_text(report.account.name, limit=40) or ""
+        if (periods, name) != (self._periods, self._account_name):  # once per period, not per poll
+            self._periods, self._account_name = periods, name
             self.data_changed()
 
     def show_freshness(self, freshness: Freshness) -> None:
@@ -90,19 +100,22 @@ class StatusHeader(DiffedWidget):
             badge.set_classes(freshness.state)
 
 
-def _fitted_title(parts: list[str], room: int) -> Text:
-    """The parts joined with " · ", words left off the end while it is too long (the
-    name gives way to the period); the first part is only cut when it alone is."""
-    full = " · ".join(parts)
-    if cell_len(full) <= room:
-        return Text(full)
-    words = full.split(" ")
-    keep = len(parts[0].split(" "))
-    while len(words) > keep and cell_len(" ".join(words)) > room:
-        words.pop()
-    fitted = Text(" ".join(words).rstrip(" ·"))
-    fitted.truncate(max(0, room), overflow="ellipsis")
-    return fitted
+def _fitted_title(periods: list[str], name: str, room: int) -> str:
+    """The longest period form with as much of the name as fits (cut at a word, with
+    "…"); else the longest period form alone; else the shortest, cut."""
+    for period in periods:
+        if name and cell_len(full := f"{period} · {name}") <= room:
+            return full
+        words = name.split(" ")[:-1]
+        while words:
+            if cell_len(cut := f"{period} · {' '.join(words)}…") <= room:
+                return cut
+            words.pop()
+        if cell_len(period) <= room:
+            return period
+    shortest = Text(periods[-1])
+    shortest.truncate(max(0, room), overflow="ellipsis")
+    return shortest.plain
 
 
 class Badge(Widget):
