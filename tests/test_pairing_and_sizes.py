@@ -184,3 +184,13 @@ async def test_at_60x20_the_live_tab_with_a_mark_and_rates_is_not_cut(
         assert "since mark" in text and "▲" in text  # the runway flagged, in short
         rows = [line for line in text.splitlines()[3:] if "╭" not in line]
         assert not [line for line in rows if "…" in line], text
+
+
+async def test_a_narrow_live_tab_still_says_the_balance_is_the_accounts(
+    simulator: Simulator,
+) -> None:
+    # 66 columns: "(account)" does not fit beside the balance, "(acct)" does.
+    async with monitor(simulator, size=(66, 24)) as (app, pilot):
+        await press_and_settle(pilot, "2")
+        balance = next(line for line in screen_text(app).splitlines() if "│ balance" in line)
+        assert "$492.87 (acct)" in balance and "…" not in balance

@@ -197,5 +197,13 @@ class CreditsPanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
                 ("resets", Text(f"{reset}, {until}"), Text(reset), Text(f"{end:%b} {end.day} UTC"))
             )
         else:
-            rows.append(("resets", Text(f"closed period; reset {end:%b} {end.day} UTC")))
+            reset = f"{end:%b} {end.day}"
+            rows.append(
+                (
+                    "resets",
+                    Text(f"closed period; reset {reset} UTC"),
+                    Text(f"closed; reset {reset} UTC"),
+                    Text(f"closed; {reset}"),
+                )
+            )
         return rows

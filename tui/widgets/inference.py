@@ -114,6 +114,7 @@ class InferencePanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
             (
                 "runs out",
                 Text(flagged(words, level), style),
+                Text(flagged(words.replace(", account pace", ", acct pace"), level), style),
                 Text(flagged(short, level, narrow=True), style),
             )
         )
@@ -128,7 +129,16 @@ class InferencePanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
         if (top_up := trend.top_up) is not None:
             money = "" if hidden else "+" + fmt.money(top_up.amount, report.inference.currency)
             words = f"{money} {top_up_when(top_up, now)}".strip()
-            rows.append(("top-up", Text(words, style=self._style("figure"))))
+            figure = self._style("figure")
+            local = words.removesuffix(" UTC")  # the header says the month is UTC
+            rows.append(
+                (
+                    "top-up",
+                    Text(words, style=figure),
+                    Text(local, style=figure),
+                    Text(money or local, style=figure),
+                )
+            )
         return rows
 
     def _balance_rows(self, report: UsageReport, scope: Scope) -> list[Row]:
@@ -137,7 +147,8 @@ class InferencePanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
         level = balance_level(balance, self.thresholds)
         word = Text(f"  {level_label(level)}", style=self._style(level))
         if self.hide_money:
-            return [("balance", Text("hidden (h shows)", style=self.label_style).append(word))]
+            hidden = Text("hidden (h shows)", style=self.label_style).append(word)
+            return [("balance", hidden, Text("hidden", style=self.label_style).append(word))]
         figure = self._style("figure")
         line = Text(fmt.money(balance, report.inference.currency), style=figure)
         cents = Text(fmt.cents(balance))
@@ -145,8 +156,10 @@ class InferencePanel(FigurePanel[tuple[UsageReport, Scope, datetime, Trend]]):
             line.stylize(self._style("overdraft"))
             cents.append(" overdrawn", style=self._style("overdraft"))
         short = line.copy().append(word)
-        if balance >= 0 and scope != "total":
+        if balance >= 0 and scope != "total":  # the balance is the account's, on every tab
+            mid = line.copy().append(" (acct)", style=self.label_style).append(word)
             line.append(" (account)", style=self.label_style)
+            return [("balance", line.append(word), mid, short), ("", cents)]
         return [("balance", line.append(word), short), ("", cents)]
 
     def build_rows(self) -> list[Row]:
