@@ -52,7 +52,7 @@ async def soak(polls: int, interval: float, every: int) -> list[dict[str, float]
     os.environ[ENV_STATE_DIR] = state.name
     with state, Simulator(speed=600) as sim:
         settings = Settings(base_url=sim.base_url, token=Secret(DEMO_TOKEN), interval=interval)
-        app = VectrosUsageApp(settings)
+        app = VectrosUsageApp(settings, manage_memory=True)  # as the monitor runs (tui.memory)
         started = time.monotonic()
         async with app.run_test(size=(120, 40)) as pilot:
             next_sample = every
