@@ -17,6 +17,7 @@ from tui.rates import (
     balance_runway,
     events_between,
     minute_buckets,
+    newest_run,
     rate,
     spend_between,
     spent,
@@ -267,22 +268,9 @@ def test_a_server_clock_that_goes_back_is_left_out_not_a_crash() -> None:
 
 
 def _rate_over_the_whole_run(samples: list[Sample], window: float, gap: float) -> object:
-    """The rate as first written: the newest run walked back to its very start."""
-    start = len(samples) - 1
-    while start > 0:
-        before, after = samples[start - 1], samples[start]
-        a, b = used(before), used(after)
-        if (
-            a is None
-            or b is None
-            or before.period != after.period
-            or b < a
-            or after.wall - before.wall > gap
-            or after.at < before.at
-        ):
-            break
-        start -= 1
-    run = samples[start:]
+    """The rate as first written: the newest run walked back to its very start, then
+    cut to the window."""
+    run = newest_run(samples, used, gap)
     last = run[-1]
     inside = [s for s in run if s.at >= last.at - window]
     if len(inside) < 3 or last.at - inside[0].at < (60.0 if window == SHORT_WINDOW else 600.0):

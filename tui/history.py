@@ -101,6 +101,16 @@ def default_path() -> Path:
     return state_dir() / FILE_NAME
 
 
+_SELECT_SAMPLES = (  # a scope's polls from a server time on (samples() and recent())
+    "SELECT at, wall, year, month, used_milli, spent_cents, balance_cents FROM polls "
+    "WHERE series_id = ? AND scope = ? AND at >= ?"
+)
+
+
+def _sample(row: tuple[float, float, int, int, int, int | None, int | None]) -> Sample:
+    return Sample(row[0], row[1], (row[2], row[3]), row[4], row[5], row[6])
+
+
 class History:
     """The store. ``path=None`` keeps everything in memory (``--no-history``)."""
 
@@ -194,16 +204,13 @@ class History:
         restart, a bad poll dated hours ahead) then starts a new run of samples instead
         of leaving the newest polls sorted among older ones.
         """
-        query = (
-            "SELECT at, wall, year, month, used_milli, spent_cents, balance_cents FROM polls "
-            "WHERE series_id = ? AND scope = ? AND at >= ? ORDER BY wall DESC, at DESC"
-        )
+        query = _SELECT_SAMPLES + " ORDER BY wall DESC, at DESC"
         params: tuple[object, ...] = (self._series, scope, -1.0 if since is None else since)
         if limit is not None:
             query += " LIMIT ?"
             params += (limit,)
         rows = self._db.execute(query, params).fetchall()
-        return [Sample(r[0], r[1], (r[2], r[3]), r[4], r[5], r[6]) for r in reversed(rows)]
+        return [_sample(row) for row in reversed(rows)]
 
     def recent(self, scope: str, since: float) -> list[Sample]:
         """``samples(scope, since)`` for a window that moves forward poll by poll: the
@@ -219,16 +226,16 @@ class History:
             kept = []
         else:
             rows = self._db.execute(
-                "SELECT at, wall, year, month, used_milli, spent_cents, balance_cents "
-                "FROM polls WHERE series_id = ? AND scope = ? AND at >= ? AND wall > ? "
-                "ORDER BY wall, at",
+                _SELECT_SAMPLES + " AND wall > ? ORDER BY wall, at",
                 (self._series, scope, since, newest),
             ).fetchall()
-            fresh = [Sample(r[0], r[1], (r[2], r[3]), r[4], r[5], r[6]) for r in rows]
+            fresh = [_sample(row) for row in rows]
         replaced = {sample.at for sample in fresh}  # one row per instant: a later poll wins
         kept = [s for s in kept if s.at >= since and s.at not in replaced] + fresh
-        if kept:
-            self._recent[scope] = (kept, max(newest or kept[-1].wall, kept[-1].wall))
+        if fresh:  # in arrival order: the last is the newest
+            newest = fresh[-1].wall
+        if kept and newest is not None:
+            self._recent[scope] = (kept, newest)
         else:
             self._recent.pop(scope, None)
         return list(kept)

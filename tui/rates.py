@@ -92,14 +92,10 @@ def rate(
     # The run is walked back only as far as the window: an hour of 1 s polls is 3,600
     # samples, and this runs for every rate on every poll. (A run's server times never
     # go back, so its part inside the window is exactly the samples from its start.)
-    run = newest_run(samples, value, gap, not_before=samples[-1].at - window)
-    if not run:
-        return WARMING_UP
-    last = run[-1]
-    inside = [s for s in run if s.at >= last.at - window]
+    inside = newest_run(samples, value, gap, not_before=samples[-1].at - window)
     if len(inside) < MIN_SAMPLES:
         return WARMING_UP
-    first = inside[0]
+    first, last = inside[0], inside[-1]
     span = last.at - first.at
     needed = MIN_SPAN.get(window, window / 5) if min_span is None else min_span
     if span < needed or span <= 0:

@@ -245,10 +245,7 @@ class FigurePanel(DiffedWidget, Generic[T]):
         if data == self.data:
             return
         self.data = data
-        self._rows_cache = None
-        self.on_data()
-        self.retitle()
-        self._changed()
+        self.redraw()
 
     def redraw(self) -> None:
         """Build the rows again for the same data (a setting they follow changed)."""

@@ -86,26 +86,13 @@ class ScopeTabs(Widget, can_focus=True):
             width = cell_len(label) + 2
             self._spans.append((x, x + width))
             x += width
-        self._strips: dict[int, Strip] = {}
 
     @property
     def ids(self) -> list[str]:
         return [tab_id for tab_id, _ in self._tabs]
 
-    def watch_active(self) -> None:
-        self._redraw()
+    def watch_active(self) -> None:  # (the reactives repaint the widget themselves)
         self.post_message(self.Changed(self.active))
-
-    def watch__hover(self) -> None:
-        self._redraw()
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._strips.clear()  # focus, theme: every cell in its new colours
-
-    def _redraw(self) -> None:
-        self._strips.clear()
-        self.refresh()
 
     def action_step(self, step: int) -> None:
         ids = self.ids
@@ -130,11 +117,9 @@ class ScopeTabs(Widget, can_focus=True):
         return self._spans[-1][1] if self._spans else 0
 
     def render_line(self, y: int) -> Strip:
+        # No cache here: Textual's keeps each line until the widget repaints.
         width = self.size.width
-        strip = self._strips.get(y)
-        if strip is None or strip.cell_length != width:
-            strip = self._strips[y] = self._tabs_line(width) if y == 0 else self._bar_line(width)
-        return strip
+        return self._tabs_line(width) if y == 0 else self._bar_line(width)
 
     def _tabs_line(self, width: int) -> Strip:
         base = self.visual_style.rich_style

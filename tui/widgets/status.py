@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import calendar
+
 from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,6 +15,8 @@ from tui.format import safe_text
 from tui.freshness import Freshness
 from tui.report import UsageReport
 from tui.widgets.diffed import DiffedWidget
+
+UNTITLED = "Vectros usage"  # the header's title before the first report
 
 
 class StatusHeader(DiffedWidget):
@@ -47,7 +51,7 @@ class StatusHeader(DiffedWidget):
         self._demo = demo_label
         # The period's forms, longest first (the month in full, then abbreviated, then
         # without "UTC"; " · CLOSED" on all of them), and the account's name.
-        self._periods = ["Vectros usage"]
+        self._periods = [UNTITLED]
         self._account_name = ""
         self._badge = Badge(id="freshness")
 
@@ -80,12 +84,11 @@ class StatusHeader(DiffedWidget):
             self.data_changed()
 
     def show_report(self, report: UsageReport | None, *, closed: bool = False) -> None:
-        periods, name = ["Vectros usage"], ""
+        periods, name = [UNTITLED], ""
         if report is not None:
-            month, year = report.period.label.split(" ")
-            mark = " · CLOSED" if closed else ""
-            periods = [f"{month} {year} UTC{mark}", f"{month[:3]} {year} UTC{mark}"]
-            periods.append(f"{month[:3]} {year}{mark}")
+            period, mark = report.period, " · CLOSED" if closed else ""
+            short = f"{calendar.month_abbr[period.month]} {period.year}"
+            periods = [f"{period.label} UTC{mark}", f"{short} UTC{mark}", f"{short}{mark}"]
             # Plain text: the account name is a person's free text, never markup.
             name = safe_text(report.account.name, limit=40) or ""
         if (periods, name) != (self._periods, self._account_name):  # once per period, not per poll
