@@ -6,7 +6,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from tui.rates import (
@@ -294,6 +294,8 @@ polls = st.lists(
 
 @settings(max_examples=300)
 @given(polls, st.sampled_from([SHORT_WINDOW, LONG_WINDOW]))
+# A poll exactly on the window's edge belongs to the window.
+@example([(0, 1, 0, False), (150, 30, 100, False), (150, 30, 300, False)], SHORT_WINDOW)
 def test_walking_the_run_back_only_as_far_as_the_window_changes_no_rate(
     moves: list[tuple[int, int, int, bool]], window: float
 ) -> None:
