@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
@@ -184,3 +186,14 @@ async def test_an_unasked_304_is_said_as_such() -> None:
     with ScriptedServer(lambda h: (304, {}, b"")) as server, pytest.raises(UsageError) as caught:
         await fetch(server.base_url)
     assert "304 Not Modified to a request that did not ask" in caught.value.message
+
+
+def test_the_data_layer_imports_nothing_of_the_tui() -> None:
+    # In a process of its own: this one has Textual loaded by other tests.
+    code = (
+        "import sys, tui.client, tui.report, tui.history, tui.rates\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'textual', 'rich', 'plotext'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
