@@ -73,6 +73,19 @@ MONTH = Binding.Group("Month")  # [ and ] share one footer entry
 CHART_FROM_HEIGHT = 27  # rows: below, the figures keep the room and the daily chart goes
 
 
+class MonitorScreen(Screen[None]):
+    """The monitor's screen. BLANK: its own cells are only background, so each frame
+    hands Textual blank lines instead of asking its styles cache for 40 of them."""
+
+    BLANK = True
+
+
+class Panels(Horizontal):
+    """The credits and inference panels side by side (blank between them, see above)."""
+
+    BLANK = True
+
+
 class LoopService(Protocol):
     """Something served from the app's own event loop: the demo's simulator."""
 
@@ -163,6 +176,9 @@ class VectrosUsageApp(App[int]):
 
     # ------------------------------------------------------------------ layout
 
+    def get_default_screen(self) -> Screen[None]:
+        return MonitorScreen(id="_default")
+
     def compose(self) -> ComposeResult:
         thresholds = self.settings.thresholds
         inference = InferencePanel(thresholds=thresholds, id="inference")
@@ -173,7 +189,7 @@ class VectrosUsageApp(App[int]):
         yield ScopeTabs(
             [("total", "1 Total"), ("live", "2 Live"), ("test", "3 Test")], id="scopes"
         ).add_class("body")
-        with Horizontal(id="panels").add_class("body"):
+        with Panels(id="panels").add_class("body"):
             yield CreditsPanel(thresholds=thresholds, id="credits")
             yield inference
         yield IntradayStrip(id="intraday").add_class("body")

@@ -21,6 +21,7 @@ __all__ = ["ChartSlot", "Metric", "Source"]
 
 class ChartSlot(Container):
     DEFAULT_CSS = "ChartSlot { height: 1fr; min-height: 6; }"
+    BLANK = True  # only background around the chart: no styles cache to ask, a frame
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)

@@ -1,0 +1,79 @@
+"""DiffedWidget hands Textual its kept lines directly when its box allows: the lines
+must be exactly what Textual's own styles cache would have drawn."""
+
+from __future__ import annotations
+
+import pytest
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widget import Widget
+
+from tui.widgets.diffed import TextBlock
+
+LINES = [
+    Text.assemble("used     ", ("3,729.788", "bold"), " credits"),
+    Text("of       50,000.000 allowance", style="italic"),
+    Text.assemble(("▇▆▇█", "bold red"), "  peak 0.639 credits/min"),
+]
+
+
+class BlockApp(App[None]):
+    CSS = """
+    #bare { height: 3; }
+    #sides { height: 3; padding: 0 2 0 1; background: $panel; }
+    #boxed { height: 5; border: round $primary; padding: 0 1; }
+    #faded { height: 3; text-opacity: 50%; }
+    """
+
+    def compose(self) -> ComposeResult:
+        for name in ("bare", "sides", "boxed", "faded"):
+            block = TextBlock(id=name)
+            block.builder = lambda width: LINES
+            yield block
+
+
+def cells(strips: list[Strip]) -> list[list[tuple[str, str]]]:
+    return [[(s.text, repr(s.style)) for s in strip] for strip in strips]
+
+
+@pytest.mark.parametrize("name", ["bare", "sides", "boxed", "faded"])
+async def test_the_lines_are_what_textuals_styles_cache_draws(name: str) -> None:
+    app = BlockApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        block = app.query_one(f"#{name}", TextBlock)
+        width, height = block.outer_size
+        for crop in (Region(0, 0, width, height), Region(3, 1, width - 10, 2)):
+            ours = block.render_lines(crop)
+            block._styles_cache.clear()
+            theirs = Widget.render_lines(block, crop)
+            assert [s.cell_length for s in ours] == [crop.width] * crop.height
+            assert cells(ours) == cells(theirs), (name, crop)
+
+
+async def test_only_a_bare_or_side_padded_box_skips_the_styles_cache() -> None:
+    app = BlockApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        padding = {
+            name: app.query_one(f"#{name}", TextBlock)._side_padding()
+            for name in ("bare", "sides", "boxed", "faded")
+        }
+        assert padding == {"bare": (0, 0), "sides": (1, 2), "boxed": None, "faded": None}
+
+
+async def test_a_changed_line_is_drawn_anew_with_its_padding() -> None:
+    app = BlockApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        block = app.query_one("#sides", TextBlock)
+        full = Region(0, 0, *block.outer_size)
+        before = block.render_lines(full)
+        block.builder = lambda width: [LINES[0], Text("of       49,999.000 allowance"), LINES[2]]
+        block.data_changed()
+        after = block.render_lines(full)
+        assert after[0] is before[0] and after[2] is before[2]  # kept, not redrawn
+        assert "49,999.000" in after[1].text and after[1].text.startswith(" of")
+        assert after[1].cell_length == before[1].cell_length
