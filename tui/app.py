@@ -17,7 +17,7 @@ from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -83,6 +83,15 @@ class MonitorScreen(Screen[None]):
 class Panels(Horizontal):
     """The credits and inference panels side by side (blank between them, see above)."""
 
+    BLANK = True
+
+
+class Band(Vertical):
+    """Rows that seldom change, grouped: a frame that repaints the figures then asks
+    Textual for this one blank widget, not for each row in it (a widget is skipped
+    when its parent's region is not in the frame)."""
+
+    DEFAULT_CSS = "Band { height: auto; }"
     BLANK = True
 
 
@@ -184,18 +193,20 @@ class VectrosUsageApp(App[int]):
         inference = InferencePanel(thresholds=thresholds, id="inference")
         inference.hide_money = self.hide_money
         # "body": what gives way to the "too small" message below the minimum size.
-        yield StatusHeader(self.settings.demo_label).add_class("body")
-        yield NoticeBar(id="notice").add_class("body")
-        yield ScopeTabs(
-            [("total", "1 Total"), ("live", "2 Live"), ("test", "3 Test")], id="scopes"
-        ).add_class("body")
+        with Band(id="top").add_class("body"):
+            yield StatusHeader(self.settings.demo_label)
+            yield NoticeBar(id="notice")
+            yield ScopeTabs(
+                [("total", "1 Total"), ("live", "2 Live"), ("test", "3 Test")], id="scopes"
+            )
         with Panels(id="panels").add_class("body"):
             yield CreditsPanel(thresholds=thresholds, id="credits")
             yield inference
         yield IntradayStrip(id="intraday").add_class("body")
         yield ChartSlot(id="chart-slot").add_class("body")
         keys = [binding for binding in self.BINDINGS if isinstance(binding, Binding)]
-        yield KeyBar(keys, id="keys").add_class("body")
+        with Band(id="bottom").add_class("body"):
+            yield KeyBar(keys, id="keys")
         yield TooSmall()
 
     async def on_load(self) -> None:
