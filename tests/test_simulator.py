@@ -46,6 +46,24 @@ def test_figures_move_forward_with_the_clock() -> None:
     assert after.inference.balance_cents <= before.inference.balance_cents
 
 
+@pytest.mark.parametrize("scenario", ["steady", "noisy-test-loop", "month-end"])
+def test_a_long_running_model_reports_what_a_fresh_one_does(scenario: str) -> None:
+    """Whole days are worked out once and kept; a day in progress never is."""
+    start = datetime(2026, 12, 30, 20, 7, tzinfo=UTC)
+    running = model(scenario, start=start)
+    for step in range(40):  # 40 polls, 97 minutes apart: across midnights and a month
+        running.clock.advance(97 * 60)
+        fresh = model(scenario, start=start)
+        fresh.clock.advance((step + 1) * 97 * 60)
+        report = running.report()
+        assert report == fresh.report()
+        for env in ("live", "test"):  # the days add up to the period so far, no more
+            days = sum(d.get(env, {}).get("usedMilli", 0) for d in report["daily"])
+            assert days == report["environments"][env]["credits"]["usedMilli"]
+        if step % 10 == 0:
+            assert running.report((2026, 12)) == fresh.report((2026, 12))
+
+
 def test_within_a_minute_figures_still_move_at_real_time_speed() -> None:
     m = model()
     first = m.report()["credits"]["usedMilli"]

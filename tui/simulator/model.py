@@ -135,6 +135,8 @@ class UsageModel:
         # Minute-level prefixes only for recent days (bounded); whole-day totals for all.
         self._prefix: OrderedDict[tuple[Env, Axis, date], array[int]] = OrderedDict()
         self._day_totals: dict[tuple[Env, Axis, date], int] = {}
+        # Per period start: (the whole days' entries, where they end, cents so far).
+        self._days_done: dict[datetime, tuple[list[dict[str, Any]], datetime, dict[str, int]]] = {}
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ generation
@@ -321,26 +323,41 @@ class UsageModel:
         }
 
     def _daily(self, start: datetime, upto: datetime) -> list[dict[str, Any]]:
-        days: list[dict[str, Any]] = []
+        # Whole days that are over never change: they are worked out once per period
+        # (a poll then costs the day in progress, not the whole month so far).
+        days, day_start, running_cc = self._days_done.get(
+            start, ([], start, {"live": 0, "test": 0})
+        )
+        days = list(days)
+        running_cc = dict(running_cc)
+        while day_start + timedelta(days=1) <= upto:
+            self._add_day(days, running_cc, day_start, day_start + timedelta(days=1))
+            day_start += timedelta(days=1)
+        self._days_done[start] = (list(days), day_start, dict(running_cc))
+        if day_start < upto:
+            self._add_day(days, running_cc, day_start, upto)
+        return days
+
+    def _add_day(
+        self,
+        days: list[dict[str, Any]],
+        running_cc: dict[str, int],
+        day_start: datetime,
+        end: datetime,
+    ) -> None:
         # Running period totals at each day's end: whole cents per day are differences
         # of them, so the days add up to the period's figure exactly.
-        running_cc = {"live": 0, "test": 0}
-        day_start = start
-        while day_start < upto:
-            day_end = min(day_start + timedelta(days=1), upto)
-            entry: dict[str, Any] = {"date": day_start.date().isoformat()}
-            env: Env
-            for env in ("live", "test"):
-                milli = self._span(env, "credits", day_start, day_end)
-                before = running_cc[env]
-                running_cc[env] = before + self._span(env, "cents", day_start, day_end)
-                cents = running_cc[env] // 100 - before // 100
-                if milli or cents:  # a day without traffic is left out, as allowed
-                    entry[env] = {"usedMilli": milli, "inferenceCents": cents}
-            if len(entry) > 1:
-                days.append(entry)
-            day_start += timedelta(days=1)
-        return days
+        entry: dict[str, Any] = {"date": day_start.date().isoformat()}
+        env: Env
+        for env in ("live", "test"):
+            milli = self._span(env, "credits", day_start, end)
+            before = running_cc[env]
+            running_cc[env] = before + self._span(env, "cents", day_start, end)
+            cents = running_cc[env] // 100 - before // 100
+            if milli or cents:  # a day without traffic is left out, as allowed
+                entry[env] = {"usedMilli": milli, "inferenceCents": cents}
+        if len(entry) > 1:
+            days.append(entry)
 
 
 def _ops(milli: int) -> dict[str, Any]:
