@@ -7,6 +7,7 @@ One long-lived ``httpx.AsyncClient`` per monitor; every failure becomes a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import json
 import logging
@@ -175,6 +176,9 @@ class UsageClient:
         self._max_body = max_body_bytes
         self._total_timeout = total_timeout
         self._etags: dict[tuple[int, int] | None, tuple[str, UsageReport]] = {}
+        self._url: httpx.URL | str = self.url
+        with contextlib.suppress(httpx.InvalidURL):  # else each poll says what is wrong
+            self._url = httpx.URL(self.url)  # parsed once, not on every poll
         self._http = httpx.AsyncClient(
             auth=_BearerAuth(token),
             timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout, write=5.0, pool=5.0),
@@ -215,7 +219,7 @@ class UsageClient:
         try:
             async with asyncio.timeout(self._total_timeout):
                 async with self._http.stream(
-                    "GET", self.url, params=params, headers=headers
+                    "GET", self._url, params=params, headers=headers
                 ) as resp:
                     body = self._token.redact_body(await self._read_capped(resp.aiter_bytes()))
                     received = datetime.now(UTC)
