@@ -3,14 +3,18 @@ must be exactly what Textual's own styles cache would have drawn."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tui.widgets.diffed import TextBlock
+from tui.widgets.diffed import TextBlock, changed_regions
 
 LINES = [
     Text.assemble("used     ", ("3,729.788", "bold"), " credits"),
@@ -77,3 +81,33 @@ async def test_a_changed_line_is_drawn_anew_with_its_padding() -> None:
         assert after[0] is before[0] and after[2] is before[2]  # kept, not redrawn
         assert "49,999.000" in after[1].text and after[1].text.startswith(" of")
         assert after[1].cell_length == before[1].cell_length
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.text(alphabet="0123456789,. ab¢", max_size=12), min_size=1, max_size=4),
+    st.data(),
+)
+def test_changed_regions_cover_exactly_the_cells_that_differ(old: list[str], data: Any) -> None:
+    new = [
+        data.draw(st.one_of(st.just(line), st.text(alphabet="0123456789,. ab¢", max_size=12)))
+        for line in old
+    ]
+    regions = changed_regions([Text(line) for line in old], [Text(line) for line in new])
+    assert regions is not None
+    by_line = {region.y: region for region in regions}
+    assert len(by_line) == len(regions)  # at most one region a line
+    for y, (a, b) in enumerate(zip(old, new, strict=True)):
+        if a == b:
+            assert y not in by_line
+            continue
+        region = by_line[y]
+        if len(a) != len(b):  # a figure that grew or shrank: the whole line
+            assert (region.x, region.width) == (0, max(len(a), len(b), 1))
+            continue
+        differ = [i for i in range(len(a)) if a[i] != b[i]]
+        assert (region.x, region.right - 1) == (differ[0], differ[-1])
+
+
+def test_changed_regions_repaint_all_when_the_line_count_changes() -> None:
+    assert changed_regions([Text("a")], [Text("a"), Text("b")]) is None
