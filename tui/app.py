@@ -156,6 +156,7 @@ class VectrosUsageApp(App[int]):
         self.set_reactive(VectrosUsageApp.hide_money, settings.hide_money)
         self._alerts = AlertGate(settings.thresholds.cooldown_seconds)
         self._clock = clock
+        self._ticked_at: float | None = None  # when the freshness was last shown
         self._client = client
         self.report: UsageReport | None = None
         self.polls = 0  # successful polls, for tests and the curious
@@ -231,7 +232,7 @@ class VectrosUsageApp(App[int]):
             # An SSH session dropping sends SIGHUP: quit cleanly, leave nothing polling.
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(signum, self._exit_on_signal, signum)
-        self.set_interval(1.0, self._tick)
+        self.set_interval(1.0, self._second)
 
     def on_resize(self, event: events.Resize) -> None:
         # Under 80 columns the footer drops its padding so that q Quit still shows.
@@ -591,7 +592,13 @@ class VectrosUsageApp(App[int]):
             return report, "report"
         return report._replace(daily=self._daily), "history"
 
+    def _second(self) -> None:
+        # A poll's redraw that just said how old the figures are need not be repeated.
+        if self._ticked_at is None or self._clock() - self._ticked_at >= 0.5:
+            self._tick()
+
     def _tick(self) -> None:
+        self._ticked_at = self._clock()
         with contextlib.suppress(NoMatches):  # the timer firing while the app closes
             self._show_freshness()
 
