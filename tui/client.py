@@ -215,7 +215,9 @@ class UsageClient:
         if cached is not None:
             headers["If-None-Match"] = cached[0]
         started = time.monotonic()
-        log.debug("GET %s params=%s headers=%s", self.url, params, _shown_headers(headers))
+        debug = log.isEnabledFor(logging.DEBUG)  # (the headers shown are built only then)
+        if debug:
+            log.debug("GET %s params=%s headers=%s", self.url, params, _shown_headers(headers))
         try:
             async with asyncio.timeout(self._total_timeout):
                 async with self._http.stream(
@@ -252,13 +254,14 @@ class UsageClient:
             raise self._logged(
                 UsageError("unreachable", f"cannot reach {self._origin()}: {_reason(exc)}")
             ) from None
-        log.debug(
-            "%s in %.1f ms, %d bytes, headers=%s",
-            resp.status_code,
-            (time.monotonic() - started) * 1000,
-            len(body),
-            _shown_headers(resp.headers),
-        )
+        if debug:
+            log.debug(
+                "%s in %.1f ms, %d bytes, headers=%s",
+                resp.status_code,
+                (time.monotonic() - started) * 1000,
+                len(body),
+                _shown_headers(resp.headers),
+            )
 
         status = resp.status_code
         if status == 304 and cached is not None:
