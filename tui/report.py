@@ -317,12 +317,20 @@ class _Reader:
         return self.obj(key) if self.has(key) else None
 
     def num(self, key: str, *, minimum: int | None = 0, low: int | None = None) -> int:
-        if key not in self.data or self.data[key] is None:
+        value = self.data.get(key)
+        if value is None:
             raise ReportError(self._at(key), "is missing")
-        return _integer(self.data[key], self._at(key), minimum=minimum, low=low)
+        if (
+            type(value) is int  # not bool, not a fraction: the usual case, checked at once
+            and -MAX_FIGURE <= value <= MAX_FIGURE
+            and (minimum is None or value >= minimum)
+            and (low is None or value >= low)
+        ):
+            return value
+        return _integer(value, self._at(key), minimum=minimum, low=low)
 
     def opt_num(self, key: str, *, minimum: int | None = 0) -> int | None:
-        return self.num(key, minimum=minimum) if self.has(key) else None
+        return None if self.data.get(key) is None else self.num(key, minimum=minimum)
 
     def opt_str(self, key: str) -> str | None:
         if not self.has(key):
