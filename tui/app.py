@@ -275,7 +275,8 @@ class VectrosUsageApp(App[int]):
                 delay = backoff.success()
                 self.post_message(ReportReceived(fetched))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                async with asyncio.timeout(delay):  # (wait_for would start a task a poll)
+                    await self._wake.wait()
 
     @property
     def settled(self) -> bool:
