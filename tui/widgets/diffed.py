@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
-from typing import Generic, TypeVar
+from typing import Generic, Self, TypeVar
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -72,6 +72,7 @@ class DiffedWidget(Widget):
         self._strips: dict[int, Strip] = {}
         self._strip_style: Style | None = None
         self._padded: dict[int, tuple[Strip, Strip]] = {}  # y: (line, line with padding)
+        self._boxed_frame: tuple[tuple[Region, Size], list[Strip]] | None = None
 
     def build_lines(self, width: int, height: int) -> list[Text]:
         raise NotImplementedError
@@ -104,6 +105,13 @@ class DiffedWidget(Widget):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()  # a new theme or class: every line in its new colours
+        self._boxed_frame = None
+
+    def refresh(
+        self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False
+    ) -> Self:
+        self._boxed_frame = None  # whatever changed, Textual draws the box again
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def render_line(self, y: int) -> Strip:
         return self._kept_line(y, self._current_width())
@@ -136,7 +144,13 @@ class DiffedWidget(Widget):
         """
         sides = self._side_padding()
         if sides is None:
-            return super().render_lines(crop)
+            # A bordered panel: its own rows seldom change, though each poll's frame
+            # takes in its region (its values are inside it). What Textual drew for
+            # the same crop is reused until the panel is refreshed.
+            key = (crop, self.outer_size)
+            if self._boxed_frame is None or self._boxed_frame[0] != key:
+                self._boxed_frame = (key, super().render_lines(crop))
+            return self._boxed_frame[1]
         width = self._current_width()
         if sides == (0, 0):
             strips = [self._kept_line(y, width) for y in crop.line_range]
