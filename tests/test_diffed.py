@@ -111,3 +111,24 @@ def test_changed_regions_cover_exactly_the_cells_that_differ(old: list[str], dat
 
 def test_changed_regions_repaint_all_when_the_line_count_changes() -> None:
     assert changed_regions([Text("a")], [Text("a"), Text("b")]) is None
+
+
+async def test_a_boxed_block_is_drawn_again_after_any_change_and_only_then() -> None:
+    app = BlockApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        block = app.query_one("#boxed", TextBlock)
+        full = Region(0, 0, *block.outer_size)
+        first = block.render_lines(full)
+        assert block.render_lines(full) is first  # nothing changed: what was drawn
+        block.builder = lambda width: [LINES[0], Text("of       49,999.000 allowance"), LINES[2]]
+        block.data_changed()
+        changed = block.render_lines(full)
+        assert "49,999.000" in changed[2].text and "50,000.000" in first[2].text
+        block.border_title = "Credits"
+        await pilot.pause()
+        assert "Credits" in block.render_lines(full)[0].text
+        block.add_class("-hover-like")  # a class (and a theme) restyles it
+        app.theme = "textual-light"
+        await pilot.pause()
+        assert cells(block.render_lines(full)) != cells(changed)

@@ -105,7 +105,6 @@ class DiffedWidget(Widget):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()  # a new theme or class: every line in its new colours
-        self._boxed_frame = None
 
     def refresh(
         self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False
