@@ -135,6 +135,34 @@ async def test_q_quits_cleanly(simulator: Simulator) -> None:
     assert app.return_code == 0
 
 
+async def test_while_a_request_hangs_the_figures_age_on_screen(simulator: Simulator) -> None:
+    """No answer, no failure yet: only the once-a-second tick can say the figures age."""
+    report = json_reply(200, json.dumps(simulator.model.report()).encode())
+    answered = 0
+
+    def first_then_hang(handler: BaseHTTPRequestHandler) -> Reply | None:
+        nonlocal answered
+        if answered:
+            server_release.wait(30)
+            return None
+        answered += 1
+        return report
+
+    now = [1000.0]
+    with ScriptedServer(first_then_hang) as server:
+        server_release = server.release
+        app = VectrosUsageApp(settings_for(server.base_url, interval=1), clock=lambda: now[0])
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.polls >= 1)
+            assert "just now" in header(app)
+            await until(pilot, lambda: len(server.requests) >= 2)  # the next one hangs
+            now[0] += 45  # the request's own timeouts run on the real clock: still waiting
+            await until(pilot, lambda: "stale · 45 s old" in header(app), timeout=3)
+            assert "no answer from the server yet" in shown(app, NoticeBar)
+            assert app.polls == 1
+            server_release.set()
+
+
 async def test_q_quits_even_while_a_request_hangs() -> None:
     def hang(handler: BaseHTTPRequestHandler) -> Reply | None:
         server_release.wait(30)

@@ -232,7 +232,7 @@ class VectrosUsageApp(App[int]):
             # An SSH session dropping sends SIGHUP: quit cleanly, leave nothing polling.
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(signum, self._exit_on_signal, signum)
-        self.set_interval(1.0, self._second)
+        self.freshness_loop()
 
     def on_resize(self, event: events.Resize) -> None:
         # Under 80 columns the footer drops its padding so that q Quit still shows.
@@ -592,6 +592,14 @@ class VectrosUsageApp(App[int]):
         if not self._daily:
             return report, "report"
         return report._replace(daily=self._daily), "history"
+
+    @work(exclusive=True, group="freshness", exit_on_error=False)
+    async def freshness_loop(self) -> None:
+        """Once a second: the figures' age stays true on screen while a poll hangs or
+        backs off. (A sleeping task: a Textual interval timer cost ~0.2 ms a tick.)"""
+        while True:
+            await asyncio.sleep(1.0)
+            self._second()
 
     def _second(self) -> None:
         # A poll's redraw that just said how old the figures are need not be repeated.
