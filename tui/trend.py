@@ -90,12 +90,22 @@ def build_trend(
     cents_long = rate(samples, spent, window=LONG_WINDOW, gap=gap)
     # Both budgets are the account's: they run out at the account's pace, the last
     # five minutes' when there is enough of it, else the last hour's.
-    account_credits = rate(total_samples, used, window=SHORT_WINDOW, gap=gap)
+    # (On the Total tab those are the rates just worked out.)
+    same = total_samples is samples
+    account_credits = (
+        credits_short if same else rate(total_samples, used, window=SHORT_WINDOW, gap=gap)
+    )
     if account_credits.warming_up:
-        account_credits = rate(total_samples, used, window=LONG_WINDOW, gap=gap)
-    account_cents = rate(total_samples, spent, window=SHORT_WINDOW, gap=gap)
+        account_credits = (
+            credits_long if same else rate(total_samples, used, window=LONG_WINDOW, gap=gap)
+        )
+    account_cents = (
+        cents_short if same else rate(total_samples, spent, window=SHORT_WINDOW, gap=gap)
+    )
     if account_cents.warming_up:
-        account_cents = rate(total_samples, spent, window=LONG_WINDOW, gap=gap)
+        account_cents = (
+            cents_long if same else rate(total_samples, spent, window=LONG_WINDOW, gap=gap)
+        )
     left = (
         None
         if report.allowance_milli is None
