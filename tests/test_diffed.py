@@ -38,6 +38,12 @@ class BlockApp(App[None]):
             yield block
 
 
+def change_the_middle_line(block: TextBlock) -> None:
+    changed = [LINES[0], Text("of       49,999.000 allowance"), LINES[2]]
+    block.builder = lambda width: changed
+    block.data_changed()
+
+
 def cells(strips: list[Strip]) -> list[list[tuple[str, str]]]:
     return [[(s.text, repr(s.style)) for s in strip] for strip in strips]
 
@@ -75,8 +81,7 @@ async def test_a_changed_line_is_drawn_anew_with_its_padding() -> None:
         block = app.query_one("#sides", TextBlock)
         full = Region(0, 0, *block.outer_size)
         before = block.render_lines(full)
-        block.builder = lambda width: [LINES[0], Text("of       49,999.000 allowance"), LINES[2]]
-        block.data_changed()
+        change_the_middle_line(block)
         after = block.render_lines(full)
         assert after[0] is before[0] and after[2] is before[2]  # kept, not redrawn
         assert "49,999.000" in after[1].text and after[1].text.startswith(" of")
@@ -121,8 +126,7 @@ async def test_a_boxed_block_is_drawn_again_after_any_change_and_only_then() -> 
         full = Region(0, 0, *block.outer_size)
         first = block.render_lines(full)
         assert block.render_lines(full) is first  # nothing changed: what was drawn
-        block.builder = lambda width: [LINES[0], Text("of       49,999.000 allowance"), LINES[2]]
-        block.data_changed()
+        change_the_middle_line(block)
         changed = block.render_lines(full)
         assert "49,999.000" in changed[2].text and "50,000.000" in first[2].text
         block.border_title = "Credits"
