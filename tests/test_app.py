@@ -51,6 +51,13 @@ def header(app: VectrosUsageApp) -> str:
     return shown(app, StatusHeader)
 
 
+def notice_text(app: VectrosUsageApp) -> str:
+    """The notice line as drawn. It comes out of hiding with the header's change, but
+    has its rows only once the screen is laid out again (the same frame on screen; a
+    test reading the widgets in between sees it empty): wait for it, do not assert."""
+    return shown(app, NoticeBar)
+
+
 async def test_first_poll_fills_every_panel(simulator: Simulator) -> None:
     expected = simulator.model.report()
     app = VectrosUsageApp(settings_for(simulator.base_url))
@@ -158,7 +165,7 @@ async def test_while_a_request_hangs_the_figures_age_on_screen(simulator: Simula
             await until(pilot, lambda: len(server.requests) >= 2)  # the next one hangs
             now[0] += 45  # the request's own timeouts run on the real clock: still waiting
             await until(pilot, lambda: "stale · 45 s old" in header(app), timeout=3)
-            assert "no answer from the server yet" in shown(app, NoticeBar)
+            await until(pilot, lambda: "no answer from the server yet" in notice_text(app))
             assert app.polls == 1
             server_release.set()
 
@@ -189,7 +196,8 @@ async def test_failed_poll_keeps_the_figures_and_marks_them_stale(
         sim.stop()
         await until(pilot, lambda: "stale" in header(app))
         assert "2,833.024 credits" in shown(app, CreditsPanel)  # the last good figures stay
-        notice = shown(app, NoticeBar)
+        await until(pilot, lambda: "retrying in" in notice_text(app))
+        notice = notice_text(app)
         assert "refused" in notice or "cannot connect" in notice
         assert "retrying in" in notice
 
@@ -198,7 +206,7 @@ async def test_refused_token_is_said_in_words(simulator: Simulator) -> None:
     app = VectrosUsageApp(settings_for(simulator.base_url, token="demo-records"))
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: "token refused" in header(app))
-        assert "billing:r" in shown(app, NoticeBar)
+        await until(pilot, lambda: "billing:r" in notice_text(app))
 
 
 async def test_report_that_does_not_add_up_is_flagged_on_screen() -> None:

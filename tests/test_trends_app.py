@@ -180,7 +180,7 @@ async def test_brackets_step_through_closed_periods_fetched_once(
         november = sim.model.report((2026, 11))
         used = fmt.milli(november["credits"]["usedMilli"])
         assert f"{used} credits" in shown(app, CreditsPanel)
-        assert "closed period" in shown(app, NoticeBar)
+        await until(pilot, lambda: "closed period" in shown(app, NoticeBar))  # once laid out
         assert "rate 5m" not in shown(app, CreditsPanel)  # no rates for a closed month
         await pilot.press("left_square_bracket")
         await until(pilot, lambda: "October 2026 UTC · CLOSED" in header(app))
