@@ -137,6 +137,15 @@ async def test_an_answer_cut_short_is_an_error_not_a_report() -> None:
 async def test_garbage_instead_of_http_is_an_error_in_words() -> None:
     error = await _failure_from(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
     assert error.kind == "unreachable"
+    assert "the answer is not HTTP (illegal status line: 'SSH-2.0-OpenSSH_9.6')" in error.message
+    assert "bytearray" not in error.message
+
+
+async def test_a_server_hanging_up_without_answering_is_said_so() -> None:
+    error = await _failure_from(b"")
+    assert error.kind == "unreachable"
+    assert error.message.endswith("the server closed the connection without answering")
+    assert "role=" not in error.message and "state=" not in error.message
 
 
 async def test_the_poll_and_a_past_month_can_be_fetched_at_once(server: ScriptedServer) -> None:

@@ -401,7 +401,8 @@ def _connect_problem(exc: httpx.ConnectError, origin: str) -> str:
     text = " ".join(str(e) for e in chain).lower()
     if any(isinstance(e, ssl.SSLError) for e in chain) or "certificate" in text:
         root = next((e for e in chain if isinstance(e, ssl.SSLError)), exc)
-        return f"TLS failed with {origin}: {str(root)[:200]}"
+        hint = " (the server may speak plain http://)" if "wrong version number" in text else ""
+        return f"TLS failed with {origin}: {str(root)[:200]}{hint}"
     if (
         any(isinstance(e, socket.gaierror) for e in chain)
         or "name or service" in text

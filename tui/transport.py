@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import ssl
 from collections.abc import AsyncIterator
 from typing import Any
@@ -73,7 +74,7 @@ class _Connection:
             try:
                 event = self.h11.next_event()
             except h11.RemoteProtocolError as exc:
-                raise httpx.RemoteProtocolError(str(exc)) from exc
+                raise httpx.RemoteProtocolError(_protocol_problem(exc, self.received)) from exc
             if event is not h11.NEED_DATA:
                 return event
             try:
@@ -240,3 +241,15 @@ class LeanTransport(httpx.AsyncBaseTransport):
         for conn in [*self._idle, *self._busy]:
             conn.close()
         self._idle.clear()
+
+
+def _protocol_problem(exc: h11.RemoteProtocolError, received: int) -> str:
+    """h11's complaint in words a person can act on (it names its own states)."""
+    text = str(exc)
+    if "ConnectionClosed" in text:
+        if received:
+            return "the server closed the connection before its answer was complete"
+        return "the server closed the connection without answering"
+    # h11 shows what it read as a bytearray repr: show the text itself.
+    shown = re.sub(r"bytearray\(b(['\"])(.*?)\1\)", r"'\2'", text)[:120]
+    return f"the answer is not HTTP ({shown}): is this the API's address?"
