@@ -3,6 +3,8 @@ must be exactly what Textual's own styles cache would have drawn."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -11,6 +13,7 @@ from hypothesis import strategies as st
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.geometry import Region
+from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -36,6 +39,16 @@ class BlockApp(App[None]):
             block = TextBlock(id=name)
             block.builder = lambda width: LINES
             yield block
+
+
+@contextlib.asynccontextmanager
+async def mounted(name: str) -> AsyncIterator[tuple[BlockApp, Pilot[None], TextBlock, Region]]:
+    """The app running, and one block with its whole region."""
+    app = BlockApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        block = app.query_one(f"#{name}", TextBlock)
+        yield app, pilot, block, Region(0, 0, *block.outer_size)
 
 
 def change_the_middle_line(block: TextBlock) -> None:
@@ -75,11 +88,7 @@ async def test_only_a_bare_or_side_padded_box_skips_the_styles_cache() -> None:
 
 
 async def test_a_changed_line_is_drawn_anew_with_its_padding() -> None:
-    app = BlockApp()
-    async with app.run_test(size=(60, 20)) as pilot:
-        await pilot.pause()
-        block = app.query_one("#sides", TextBlock)
-        full = Region(0, 0, *block.outer_size)
+    async with mounted("sides") as (_, _, block, full):
         before = block.render_lines(full)
         change_the_middle_line(block)
         after = block.render_lines(full)
@@ -119,11 +128,7 @@ def test_changed_regions_repaint_all_when_the_line_count_changes() -> None:
 
 
 async def test_a_boxed_block_is_drawn_again_after_any_change_and_only_then() -> None:
-    app = BlockApp()
-    async with app.run_test(size=(60, 20)) as pilot:
-        await pilot.pause()
-        block = app.query_one("#boxed", TextBlock)
-        full = Region(0, 0, *block.outer_size)
+    async with mounted("boxed") as (app, pilot, block, full):
         first = block.render_lines(full)
         assert block.render_lines(full) is first  # nothing changed: what was drawn
         change_the_middle_line(block)
