@@ -29,7 +29,7 @@ from tui.backoff import Backoff
 from tui.client import Fetched, UsageClient, UsageError
 from tui.config import Settings
 from tui.format import duration
-from tui.freshness import describe
+from tui.freshness import describe, next_change
 from tui.history import History, HistoryError, default_path
 from tui.messages import PastFailed, PastReceived, PollFailed, ReportReceived
 from tui.rates import LONG_WINDOW, Sample, spend_between, spent, used
@@ -156,7 +156,7 @@ class VectrosUsageApp(App[int]):
         self.set_reactive(VectrosUsageApp.hide_money, settings.hide_money)
         self._alerts = AlertGate(settings.thresholds.cooldown_seconds)
         self._clock = clock
-        self._ticked_at: float | None = None  # when the freshness was last shown
+        self._tick_timer: asyncio.TimerHandle | None = None  # when it is next shown
         self._client = client
         self.report: UsageReport | None = None
         self.polls = 0  # successful polls, for tests and the curious
@@ -232,7 +232,7 @@ class VectrosUsageApp(App[int]):
             # An SSH session dropping sends SIGHUP: quit cleanly, leave nothing polling.
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(signum, self._exit_on_signal, signum)
-        self.freshness_loop()
+        self._tick()
 
     def on_resize(self, event: events.Resize) -> None:
         # Under 80 columns the footer drops its padding so that q Quit still shows.
@@ -244,6 +244,8 @@ class VectrosUsageApp(App[int]):
         self.exit(return_code=EXIT_SIGNAL + signum)
 
     async def on_unmount(self) -> None:
+        if self._tick_timer is not None:
+            self._tick_timer.cancel()
         if self._client is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._client.aclose(), timeout=2)
@@ -593,23 +595,33 @@ class VectrosUsageApp(App[int]):
             return report, "report"
         return report._replace(daily=self._daily), "history"
 
-    @work(exclusive=True, group="freshness", exit_on_error=False)
-    async def freshness_loop(self) -> None:
-        """Once a second: the figures' age stays true on screen while a poll hangs or
-        backs off. (A sleeping task: a Textual interval timer cost ~0.2 ms a tick.)"""
-        while True:
-            await asyncio.sleep(1.0)
-            self._second()
-
-    def _second(self) -> None:
-        # A poll's redraw that just said how old the figures are need not be repeated.
-        if self._ticked_at is None or self._clock() - self._ticked_at >= 0.5:
-            self._tick()
-
     def _tick(self) -> None:
-        self._ticked_at = self._clock()
         with contextlib.suppress(NoMatches):  # the timer firing while the app closes
             self._show_freshness()
+        self._plan_tick()
+
+    def _plan_tick(self) -> None:
+        """Show the freshness again when its words next change, not every second: each
+        poll plans it anew, so at a 1 s interval nothing but the polls wakes up.
+        (A loop timer: a Textual interval timer cost ~0.2 ms a tick.)"""
+        if self._tick_timer is not None:
+            self._tick_timer.cancel()
+        delay = next_change(
+            now=self._clock(),
+            last_success=self._last_success,
+            interval=self.settings.interval,
+            error=self._error,
+        )
+        self._tick_timer = asyncio.get_running_loop().call_later(delay, self._timed_tick)
+
+    def _timed_tick(self) -> None:
+        self._tick_timer = None
+        if self._exit:
+            return
+        try:
+            self._tick()
+        except Exception:  # a loop callback: nothing above it would say so
+            log.exception("showing the freshness failed")
 
     def _show_freshness(self) -> None:
         freshness = describe(

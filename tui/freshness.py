@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal, NamedTuple
 
 from tui.client import UsageError
@@ -47,3 +48,28 @@ def describe(
     # instead of flickering between 0 and 1 s (and repainting) between polls.
     when = "just now" if age < 2 else f"{duration(age)} ago"
     return Freshness("live", f"● live · {when}", "")
+
+
+def next_change(
+    *,
+    now: float,
+    last_success: float | None,
+    interval: float,
+    error: UsageError | None,
+) -> float:
+    """Seconds until ``describe``'s words can next differ from what they say at ``now``.
+
+    The header is drawn again then, not every second: at a 1 s interval the polls
+    keep the badge at "just now" and nothing else has to wake. While something is
+    wrong (a retry counting down) it is a second.
+    """
+    if error is not None or last_success is None:
+        return 1.0
+    age = now - last_success
+    stale_after = max(3 * interval, interval + 10)
+    if age >= stale_after:
+        # Past the limit the words no longer move but by the second ("5 s old").
+        return 1e-3 if age == stale_after else math.floor(age) + 1 - age
+    # "just now" until 2 s; after that the whole seconds; and the turn to stale.
+    whole = 2 - age if age < 2 else math.floor(age) + 1 - age
+    return min(whole, stale_after - age)
