@@ -29,6 +29,7 @@ from tui.backoff import Backoff
 from tui.client import Fetched, UsageClient, UsageError
 from tui.config import Settings
 from tui.format import duration
+from tui.frames import FrameClock
 from tui.freshness import describe, next_change
 from tui.history import History, HistoryError, default_path
 from tui.messages import PastFailed, PastReceived, PollFailed, ReportReceived
@@ -75,9 +76,25 @@ CHART_FROM_HEIGHT = 27  # rows: below, the figures keep the room and the daily c
 
 class MonitorScreen(Screen[None]):
     """The monitor's screen. BLANK: its own cells are only background, so each frame
-    hands Textual blank lines instead of asking its styles cache for 40 of them."""
+    hands Textual blank lines instead of asking its styles cache for 40 of them.
+    Its frames come from a ``FrameClock`` (see tui.frames): no wake-up after each."""
 
     BLANK = True
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._frames = FrameClock(self._draw_frame, lambda error: self.app._handle_exception(error))
+
+    @property
+    def _update_timer(self) -> FrameClock:  # type: ignore[override]
+        return self._frames
+
+    def _draw_frame(self) -> None:
+        if not self.app._exit:  # as Textual's timer: no frame once the app is closing
+            self._on_timer_update()
+
+    def on_unmount(self) -> None:
+        self._frames.stop()
 
 
 class Panels(Horizontal):
