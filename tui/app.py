@@ -168,6 +168,7 @@ class VectrosUsageApp(App[int]):
         self._service = service
         # The process's own run (not tests, which share one process): see tui.memory.
         self._manage_memory = manage_memory
+        self._collect_at: float | None = None  # the next full collection, once settled
         if settings.theme:
             self.theme = settings.theme
         self.set_reactive(VectrosUsageApp.hide_money, settings.hide_money)
@@ -353,7 +354,13 @@ class VectrosUsageApp(App[int]):
 
     def _settle_memory(self) -> None:
         memory.settle()
-        self.set_interval(memory.COLLECT_EVERY, memory.collect)
+        self._collect_at = self._clock() + memory.COLLECT_EVERY
+
+    def _collect_if_due(self) -> None:
+        # From the polls' own path: a timer of its own would wake the process for it.
+        if self._collect_at is not None and self._clock() >= self._collect_at:
+            memory.collect()
+            self._collect_at = self._clock() + memory.COLLECT_EVERY
 
     # ------------------------------------------------------------------ history
 
@@ -616,6 +623,7 @@ class VectrosUsageApp(App[int]):
         with contextlib.suppress(NoMatches):  # the timer firing while the app closes
             self._show_freshness()
         self._plan_tick()
+        self._collect_if_due()
 
     def _plan_tick(self) -> None:
         """Show the freshness again when its words next change, not every second: each

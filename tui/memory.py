@@ -8,7 +8,9 @@ the benchmark's first 25 s, ~1 MB over half an hour).
 
 So, once start-up has settled (the first report drawn, the chart built), what is
 alive then is frozen (it lives as long as the process: a collection no longer walks
-it), and a full collection runs every few seconds: ~1 ms each, on what is left.
+it), and a full collection runs every few seconds: ~1 ms each, on what is left. It
+runs when a poll or the freshness is shown, past its time: on a timer of its own it
+would wake the process up for it.
 """
 
 from __future__ import annotations
