@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 from datetime import UTC, datetime, timedelta
@@ -255,6 +256,23 @@ def test_http_a_malformed_request_gets_400_and_the_connection_closes(
             data += chunk
     assert data.startswith(b"HTTP/1.1 400 ")
     assert b'"bad_request"' in data
+
+
+def test_http_pipelined_requests_and_a_get_with_a_body_are_each_answered_in_turn(
+    simulator: Simulator,
+) -> None:
+    auth = b"Authorization: Bearer demo-billing\r\n"
+    requests = (
+        b"GET /v1/auth/usage HTTP/1.1\r\nHost: x\r\n" + auth + b"Content-Length: 5\r\n\r\nhello"
+        b"GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"GET /v1/auth/usage HTTP/1.1\r\nHost: x\r\n" + auth + b"Connection: close\r\n\r\n"
+    )
+    with socket.create_connection((simulator.host, simulator.port), timeout=5) as sock:
+        sock.sendall(requests)  # all three in one write: answered in order, then closed
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    assert re.findall(rb"HTTP/1\.1 (\d{3}) ", data) == [b"200", b"404", b"200"]
 
 
 def test_http_many_polls_on_one_kept_alive_connection(simulator: Simulator) -> None:

@@ -1,10 +1,11 @@
 """A real HTTP server that serves the usage-report contract from a :class:`UsageModel`.
 
-HTTP/1.1 on asyncio streams, parsed by h11 (as the client's transport is). It runs
-in the monitor's own event loop for ``--demo`` (no thread: the demo's server costs
-the monitor no second interpreter thread, and no GIL hand-offs on every poll), in a
-thread of its own for the other commands and the tests, or alone as
-``vectros-usage simulate``.
+HTTP/1.1 parsed by h11 (as the client's transport is), answered from the event
+loop's own callbacks: a request is parsed and answered in the callback its bytes
+arrive in, with no task a connection to wake. It runs in the monitor's own event loop
+for ``--demo`` (no thread: the demo's server costs the monitor no second interpreter
+thread, and no GIL hand-offs on every poll), in a thread of its own for the other
+commands and the tests, or alone as ``vectros-usage simulate``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from tui.simulator.model import UsageModel, VirtualClock, default_start
 DEMO_TOKEN = "demo-billing"  # noqa: S105 - the simulator's own, published demo token
 DEMO_RECORDS_TOKEN = "demo-records"  # noqa: S105 - a token without billing:r, for 403
 
-READ_SIZE = 64 * 1024
 MAX_HEAD = 64 * 1024  # request line and headers; a usage GET needs a few hundred bytes
 IDLE_SECONDS = 300.0  # a kept-alive connection with nothing asked of it is closed
 SERVER_NAME = b"vectros-simulator"
@@ -140,7 +140,7 @@ class Simulator:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
-        self._connections: set[asyncio.StreamWriter] = set()
+        self._connections: set[_Connection] = set()
 
     @property
     def host(self) -> str:
@@ -159,19 +159,16 @@ class Simulator:
 
     async def start_serving(self) -> None:
         """Answer from the running event loop (the monitor's own, for --demo)."""
-        self._loop = asyncio.get_running_loop()
-        self._server = await asyncio.start_server(
-            self._connection, sock=self._socket, limit=READ_SIZE
-        )
+        self._loop = loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: _Connection(self), sock=self._socket)
 
     async def aclose(self) -> None:
         """Stop answering: the port and every kept-alive connection are closed."""
         if self._server is not None:
             self._server.close()
             self._server = None
-        for writer in list(self._connections):
-            with contextlib.suppress(Exception):
-                writer.close()
+        for conn in list(self._connections):
+            conn.close()
         self._connections.clear()
         with contextlib.suppress(OSError):
             self._socket.close()
@@ -227,79 +224,120 @@ class Simulator:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    # -------------------------------------------------------------- one connection
 
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._connections.add(writer)
-        peer = writer.get_extra_info("peername")
-        client = str(peer[0]) if peer else "-"
-        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
+class _Connection(asyncio.Protocol):
+    """One client's connection: h11 fed from ``data_received``, answered at once."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self._sim = sim
+        self._h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
+        self._transport: asyncio.Transport | None = None
+        self._client = "-"
+        self._request: h11.Request | None = None
+        self._loop = asyncio.get_running_loop()
+        self._active = self._loop.time()  # when it last received anything
+        self._idle: asyncio.TimerHandle | None = None
+
+    # ------------------------------------------------------------------ asyncio's side
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        peer = transport.get_extra_info("peername")
+        self._client = str(peer[0]) if peer else "-"
+        self._sim._connections.add(self)
+        self._idle = self._loop.call_later(IDLE_SECONDS, self._check_idle)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._sim._connections.discard(self)
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+
+    def data_received(self, data: bytes) -> None:
+        self._active = self._loop.time()
+        self._h11.receive_data(data)
+        self._advance()
+
+    def eof_received(self) -> bool:
+        self._h11.receive_data(b"")
+        self._advance()
+        return False  # the transport closes itself
+
+    # A client that sends without reading its answers is not read from meanwhile.
+    def pause_writing(self) -> None:
+        if self._transport is not None:
+            self._transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.resume_reading()
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+    def _check_idle(self) -> None:
+        # One timer a connection, moved on only when it fires (not on every request).
+        idle_for = self._loop.time() - self._active
+        if idle_for >= IDLE_SECONDS:
+            self.close()
+        else:
+            self._idle = self._loop.call_later(IDLE_SECONDS - idle_for, self._check_idle)
+
+    # ------------------------------------------------------------------ HTTP
+
+    def _advance(self) -> None:
+        conn = self._h11
         try:
-            while True:
-                event = conn.next_event()
-                if event is h11.NEED_DATA:
-                    try:
-                        async with asyncio.timeout(IDLE_SECONDS):
-                            data = await reader.read(READ_SIZE)
-                    except TimeoutError:
-                        return
-                    conn.receive_data(data)
-                    continue
+            while (event := conn.next_event()) is not h11.NEED_DATA:
                 if isinstance(event, h11.Request):
-                    await self._exchange(conn, reader, writer, event, client)
-                elif isinstance(event, h11.ConnectionClosed):
+                    self._request = event
+                elif isinstance(event, h11.EndOfMessage) and self._request is not None:
+                    # (A body sent with a GET was read and is ignored.)
+                    request, self._request = self._request, None
+                    self._respond(request)
+                    if h11.MUST_CLOSE in (conn.our_state, conn.their_state):
+                        self.close()
+                        return
+                    if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
+                        conn.start_next_cycle()
+                elif isinstance(event, h11.ConnectionClosed) or event is h11.PAUSED:
+                    self.close()
                     return
-                if conn.our_state is h11.MUST_CLOSE or conn.their_state is h11.MUST_CLOSE:
-                    return
-                if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
-                    conn.start_next_cycle()
         except h11.RemoteProtocolError as exc:
             if conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
-                status = exc.error_status_hint
-                _, _, body = _error(status, "bad_request", "Malformed HTTP request.")
-                with contextlib.suppress(h11.LocalProtocolError, OSError):
-                    response, data = _response(status, {"Connection": "close"}, body, False)
-                    out = (conn.send(response) or b"") + (conn.send(h11.Data(data=data)) or b"")
-                    writer.write(out + (conn.send(h11.EndOfMessage()) or b""))
-                    await writer.drain()
-        except (ConnectionError, OSError):
-            return
-        except asyncio.CancelledError:
-            # The server is stopping with this connection open. (Python 3.11's streams
-            # log a handler task that ends cancelled as an error: end it normally.)
-            return
-        finally:
-            self._connections.discard(writer)
-            with contextlib.suppress(Exception):
-                writer.close()
+                _, _, body = _error(exc.error_status_hint, "bad_request", "Malformed HTTP request.")
+                self._send(exc.error_status_hint, {"Connection": "close"}, body, head_only=False)
+            self.close()
 
-    async def _exchange(
-        self,
-        conn: h11.Connection,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        request: h11.Request,
-        client: str,
-    ) -> None:
-        # A GET has no body, but one sent anyway is read (and ignored) to its end.
-        while not isinstance(event := conn.next_event(), h11.EndOfMessage):
-            if event is h11.NEED_DATA:
-                conn.receive_data(await reader.read(READ_SIZE))
-            elif isinstance(event, h11.ConnectionClosed):
-                return
+    def _respond(self, request: h11.Request) -> None:
         method = request.method.decode("ascii", "replace")
         target = request.target.decode("ascii", "replace")
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.headers}
-        status, extra, body = answer(self, method, target, headers)
-        response, data = _response(status, extra, body, method == "HEAD")
-        # Headers and body leave in one write (TCP_NODELAY is asyncio's default), so
-        # the body never waits for the client's delayed ACK of the headers.
-        out = conn.send(response) or b""
-        if data:
-            out += conn.send(h11.Data(data=data)) or b""
-        writer.write(out + (conn.send(h11.EndOfMessage()) or b""))
-        await writer.drain()
-        if self.verbose:
+        try:
+            status, extra, body = answer(self._sim, method, target, headers)
+        except Exception as exc:  # a bug in the model: an answer, not a dropped connection
+            status, extra, body = _error(500, "internal", f"simulator error: {exc!r:.200}")
+        self._send(status, extra, body, head_only=method == "HEAD")
+        if self._sim.verbose:
             # The request line only: headers (and so the token) are never logged.
             line = f"{method} {target[:200]} HTTP/{request.http_version.decode()}"
-            sys.stderr.write(f'simulator: {client} "{line}" {status} -\n')
+            sys.stderr.write(f'simulator: {self._client} "{line}" {status} -\n')
+
+    def _send(
+        self, status: int, extra: dict[str, str], body: bytes | None, *, head_only: bool
+    ) -> None:
+        conn, transport = self._h11, self._transport
+        if transport is None or transport.is_closing():
+            return
+        response, data = _response(status, extra, body, head_only)
+        try:
+            # Headers and body leave in one write (TCP_NODELAY is asyncio's default), so
+            # the body never waits for the client's delayed ACK of the headers.
+            out = conn.send(response) or b""
+            if data:
+                out += conn.send(h11.Data(data=data)) or b""
+            transport.write(out + (conn.send(h11.EndOfMessage()) or b""))
+        except h11.LocalProtocolError:
+            self.close()
