@@ -13,6 +13,7 @@ from tui.rates import (
     LONG_WINDOW,
     SHORT_WINDOW,
     Sample,
+    SpreadMemo,
     allowance_runway,
     balance_runway,
     events_between,
@@ -238,6 +239,40 @@ def test_a_climb_between_polls_minutes_apart_is_spread_over_those_minutes() -> N
     buckets = minute_buckets(samples, used, end=t0 + 600, gap=60)
     assert buckets[-11:] == [*([100] * 10), 0]  # and nothing yet in the minute now begun
     assert sum(b or 0 for b in buckets) == 1000
+
+
+@given(st.lists(st.tuples(st.integers(0, 200), st.integers(0, 5_000)), min_size=2, max_size=60))
+def test_kept_spreads_give_the_minutes_a_fresh_count_gives_poll_after_poll(
+    steps: list[tuple[int, int]],
+) -> None:
+    at, figure = 1_800_000_000.0, 0
+    samples = [Sample(at, at, DEC, 0, 0)]
+    memo = SpreadMemo()
+    for seconds, climb in steps:  # one poll more each round, as the monitor sees them
+        at, figure = at + seconds, figure + climb
+        samples.append(Sample(at, at, DEC, figure, figure // 7))
+        recent = samples[-20:]
+        memo.turn()
+        for value in (used, spent):
+            kept = minute_buckets(recent, value, end=at, gap=600, memo=memo)
+            assert kept == minute_buckets(recent, value, end=at, gap=600)
+    # Only the last round's spreads are held: memory follows the window, not the run.
+    assert len(memo._this) <= 2 * 19
+
+
+def test_a_climb_that_began_before_the_hour_counts_only_its_share_in_it() -> None:
+    # Polls 10 minutes apart, the first 5 minutes before the hour shown: half of the
+    # climb is the hour's (spread over its first 5 minutes), not all of it.
+    t0 = 1_800_000_000.0  # on a minute boundary
+    end = t0 + 3600  # the hour shown: its first minute starts at t0 + 60
+    samples = [
+        Sample(t0 + 60 - 300, 0.0, DEC, 0, 0),
+        Sample(t0 + 60 + 300, 1.0, DEC, 1000, 0),
+        Sample(end, 2.0, DEC, 1000, 0),
+    ]
+    buckets = minute_buckets(samples, used, end=end, gap=10**9)
+    assert buckets[:5] == [100] * 5
+    assert sum(b or 0 for b in buckets) == 500
 
 
 @given(st.lists(st.tuples(st.integers(1, 400), st.integers(0, 10_000)), min_size=1, max_size=30))

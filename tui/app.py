@@ -33,7 +33,7 @@ from tui.frames import FrameClock
 from tui.freshness import describe, next_change
 from tui.history import History, HistoryError, default_path
 from tui.messages import PastFailed, PastReceived, PollFailed, ReportReceived
-from tui.rates import LONG_WINDOW, Sample, spend_between, spent, used
+from tui.rates import LONG_WINDOW, Sample, SpreadMemo, spend_between, spent, used
 from tui.report import (
     SCOPES,
     DailyUsage,
@@ -194,6 +194,7 @@ class VectrosUsageApp(App[int]):
         self._history_problem: str | None = None
         self._limits: tuple[int | None, str] | None = None  # as last given to the store
         self._trend: Trend = NO_TREND
+        self._spreads = SpreadMemo()  # the last hour's minutes, kept from poll to poll
         self.viewing: tuple[int, int] | None = None  # a closed period on screen; None: live
         self._past: dict[tuple[int, int], UsageReport] = {}  # fetched once each
         self._past_error: str | None = None
@@ -418,7 +419,14 @@ class VectrosUsageApp(App[int]):
         total = samples if self.scope == "total" else store.recent("total", since)
         events = store.events(since=report.period.start.timestamp())
         trend = build_trend(
-            report, self.scope, samples, total, events, interval=self.settings.interval, now=now
+            report,
+            self.scope,
+            samples,
+            total,
+            events,
+            interval=self.settings.interval,
+            now=now,
+            memo=self._spreads,
         )
         mark, counted = self._mark, self._since.get(self.scope)
         if mark is None or counted is None:

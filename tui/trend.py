@@ -22,6 +22,7 @@ from tui.rates import (
     Rate,
     Runway,
     Sample,
+    SpreadMemo,
     allowance_runway,
     balance_runway,
     minute_buckets,
@@ -82,8 +83,12 @@ def build_trend(
     *,
     interval: float,
     now: datetime,
+    memo: SpreadMemo | None = None,
 ) -> Trend:
+    """``memo``: kept by the caller from one poll to the next (see SpreadMemo)."""
     gap = gap_for(interval)
+    if memo is not None:
+        memo.turn()
     credits_short = rate(samples, used, window=SHORT_WINDOW, gap=gap)
     credits_long = rate(samples, used, window=LONG_WINDOW, gap=gap)
     cents_short = rate(samples, spent, window=SHORT_WINDOW, gap=gap)
@@ -128,17 +133,20 @@ def build_trend(
         corrections=tuple(e for e in corrections if e.at == corrections[-1].at)
         if corrections
         else (),
-        credits_minutes=tuple(_minutes(samples, used, gap)),
-        cents_minutes=tuple(_minutes(samples, spent, gap)),
+        credits_minutes=tuple(_minutes(samples, used, gap, memo)),
+        cents_minutes=tuple(_minutes(samples, spent, gap, memo)),
     )
 
 
 def _minutes(
-    samples: Sequence[Sample], value: Callable[[Sample], int | None], gap: float
+    samples: Sequence[Sample],
+    value: Callable[[Sample], int | None],
+    gap: float,
+    memo: SpreadMemo | None,
 ) -> list[int | None]:
     if not samples:
         return []
-    return minute_buckets(samples, value, end=samples[-1].at, gap=gap)
+    return minute_buckets(samples, value, end=samples[-1].at, gap=gap, memo=memo)
 
 
 def sample_of(report: UsageReport, scope: Scope, received: datetime) -> Sample:
