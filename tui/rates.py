@@ -288,7 +288,9 @@ class SpreadMemo:
 
     def spread(self, t0: float, t1: float, climb: int) -> Spread:
         key = (t0, t1, climb)
-        found = self._this.get(key) or self._last.get(key)
+        found = self._this.get(key)
+        if found is None:
+            found = self._last.get(key)
         if found is None:
             found = _spread(t0, t1, climb)
         self._this[key] = found
