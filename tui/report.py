@@ -185,11 +185,13 @@ class UsageReport(NamedTuple):
     def daily_series(self) -> tuple[DailyUsage, ...]:
         """One entry per UTC day of the period, oldest first, missing days as zero."""
         by_day = {entry.day: entry for entry in self.daily or ()}
-        first = self.period.start.date()
-        return tuple(
-            by_day.get(first + timedelta(days=n), DailyUsage(first + timedelta(days=n)))
-            for n in range(self.period.days)
-        )
+        series: list[DailyUsage] = []
+        day, one = self.period.start.date(), timedelta(days=1)
+        for _ in range(self.period.days):
+            entry = by_day.get(day)
+            series.append(DailyUsage(day) if entry is None else entry)
+            day += one
+        return tuple(series)
 
     def to_json(self) -> dict[str, Any]:
         """Every figure as an integer, in the contract's own field names."""
