@@ -21,6 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widget import Widget
 
 from tui import format as fmt
 from tui import memory
@@ -74,6 +75,11 @@ MONTH = Binding.Group("Month")  # [ and ] share one footer entry
 CHART_FROM_HEIGHT = 27  # rows: below, the figures keep the room and the daily chart goes
 
 
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 class MonitorScreen(Screen[None]):
     """The monitor's screen. BLANK: its own cells are only background, so each frame
     hands Textual blank lines instead of asking its styles cache for 40 of them.
@@ -95,6 +101,16 @@ class MonitorScreen(Screen[None]):
 
     def on_unmount(self) -> None:
         self._frames.stop()
+
+    def repaint_widget(self, widget: Widget) -> None:
+        """A widget's dirty regions, for the next frame: what Textual's Update message
+        would do here, without the messages (see DiffedWidget.refresh)."""
+        if widget.display and self in self._compositor:
+            self._dirty_widgets.add(widget)
+            if self.is_current and not self.app._batch_count:
+                self._frames.resume()
+            else:
+                self.check_idle()  # Textual's own idle handling draws it when it can
 
 
 class Panels(Horizontal):
@@ -182,7 +198,8 @@ class VectrosUsageApp(App[int]):
         self._last_success: float | None = None
         self._error: UsageError | None = None
         self._retry_at: float | None = None
-        self._wake = asyncio.Event()
+        self._refresh_asked = False  # `r` since the poll in flight began
+        self._pause: asyncio.Future[None] | None = None  # the wait for the next poll
         self._simulated: str | None = None
         self._draw_error: str | None = None
         self._backwards = 0  # polls in a row that answered for an earlier month
@@ -280,7 +297,7 @@ class VectrosUsageApp(App[int]):
         assert self._client is not None
         backoff = Backoff(self.settings.interval)
         while True:
-            self._wake.clear()  # before the request, so an `r` during it is not lost
+            self._refresh_asked = False  # before the request: an `r` during it is kept
             try:
                 fetched = await self._client.fetch()
             except UsageError as exc:
@@ -295,9 +312,20 @@ class VectrosUsageApp(App[int]):
             else:
                 delay = backoff.success()
                 self.post_message(ReportReceived(fetched))
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(delay):  # (wait_for would start a task a poll)
-                    await self._wake.wait()
+            if not self._refresh_asked:
+                await self._until_next_poll(delay)
+
+    async def _until_next_poll(self, delay: float) -> None:
+        """``delay`` seconds, or until `r`: a future a loop timer ends (a timeout would
+        end the wait by cancelling it, and wait_for would start a task a poll)."""
+        loop = asyncio.get_running_loop()
+        self._pause = pause = loop.create_future()
+        timer = loop.call_later(delay, _settle, pause)
+        try:
+            await pause
+        finally:
+            timer.cancel()
+            self._pause = None
 
     @property
     def settled(self) -> bool:
@@ -305,7 +333,9 @@ class VectrosUsageApp(App[int]):
         return self.report is not None and self.query_one(ChartSlot).settled
 
     def action_refresh_now(self) -> None:
-        self._wake.set()
+        self._refresh_asked = True
+        if self._pause is not None:
+            _settle(self._pause)
 
     @on(ReportReceived)
     def _on_report(self, message: ReportReceived) -> None:

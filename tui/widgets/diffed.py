@@ -17,18 +17,26 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
-from typing import Generic, Self, TypeVar
+from typing import Generic, Protocol, Self, TypeVar, runtime_checkable
 
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.dom import NoScreen
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
 T = TypeVar("T")
+
+
+@runtime_checkable
+class Repainter(Protocol):
+    """A screen that takes a widget's repaint at once (the monitor's: see tui.app)."""
+
+    def repaint_widget(self, widget: Widget) -> None: ...
 
 
 def changed_regions(old: list[Text], new: list[Text]) -> list[Region] | None:
@@ -37,9 +45,12 @@ def changed_regions(old: list[Text], new: list[Text]) -> list[Region] | None:
         return None
     regions: list[Region] = []
     for y, (before, after) in enumerate(zip(old, new, strict=True)):
+        if before is after:  # a line kept as it was
+            continue
         a, b = before.plain, after.plain
-        if before.spans != after.spans or len(a) != len(b):
-            if a != b or before.spans != after.spans:
+        same_spans = before.spans == after.spans
+        if not same_spans or len(a) != len(b):
+            if not same_spans or a != b:
                 regions.append(Region(0, y, max(len(a), len(b), 1), 1))
             continue
         if a == b:
@@ -110,7 +121,27 @@ class DiffedWidget(Widget):
         self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False
     ) -> Self:
         self._boxed_frame = None  # whatever changed, Textual draws the box again
+        if regions and repaint and not layout and not recompose and self._is_mounted:
+            target = self._repainter()
+            if target is not None:
+                # Textual's refresh of regions, told to the screen at once: Textual would
+                # post this widget a message to wake its own task, which then posts the
+                # screen one; for the few cells a poll changes, those wake-ups cost more
+                # than the cells.
+                self._layout_cache.clear()
+                self._set_dirty(*regions)
+                self.clear_cached_dimensions()
+                self._rich_style_cache.clear()
+                target.repaint_widget(self)
+                return self
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def _repainter(self) -> Repainter | None:
+        try:
+            screen = self.screen
+        except NoScreen:
+            return None
+        return screen if isinstance(screen, Repainter) else None
 
     def render_line(self, y: int) -> Strip:
         return self._kept_line(y, self._current_width())

@@ -1,0 +1,123 @@
+"""What reaches the terminal, poll after poll, is what the monitor shows.
+
+The monitor paints only the cells a poll changed (tui.widgets.diffed), tells the
+screen of them directly and draws from its own frame clock (tui.frames). A cell that
+one of those forgot would stay wrong on the terminal while every in-process check
+passed. So here each frame the app writes is fed to a terminal emulator (pyte), and
+after polls that move the figures its screen is compared, cell by cell, with a fresh
+full drawing of the same state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pyte
+from textual._compositor import CompositorUpdate
+from textual.pilot import Pilot
+from textual.screen import Screen
+
+from tests.conftest import settings_for
+from tui.app import MonitorScreen, VectrosUsageApp
+from tui.simulator.server import Simulator
+from tui.widgets.credits import CreditsPanel
+
+SIZE = (120, 40)
+
+
+async def until(pilot: Pilot[int], condition: Callable[[], bool], timeout: float = 10) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await pilot.pause(0.05)
+
+
+class Terminal:
+    """A terminal emulator fed what the app writes (the headless driver writes nothing)."""
+
+    def __init__(self) -> None:
+        self.screen = pyte.Screen(*SIZE)
+        self.stream = pyte.Stream(self.screen)
+        self.frames = 0
+
+    def feed(self, text: str) -> None:
+        self.stream.feed(text)
+
+    def cells(self) -> list[list[tuple[str, str, str, bool]]]:
+        rows = []
+        for y in range(self.screen.lines):
+            line = self.screen.buffer[y]
+            rows.append(
+                [
+                    (c.data, c.fg, c.bg, c.reverse)
+                    for x in range(self.screen.columns)
+                    for c in [line[x]]
+                ]
+            )
+        return rows
+
+
+def watch(app: VectrosUsageApp, terminal: Terminal) -> None:
+    shown = app._display
+
+    def display(screen: Screen[object], renderable: object) -> None:
+        if isinstance(renderable, CompositorUpdate):
+            terminal.feed(renderable.render_segments(app.console))
+            terminal.frames += 1
+        shown(screen, renderable)  # type: ignore[arg-type]
+
+    app._display = display  # type: ignore[method-assign]
+
+
+def full_drawing(app: VectrosUsageApp) -> Terminal:
+    fresh = Terminal()
+    update = app.screen._compositor.render_update(full=True)
+    assert isinstance(update, CompositorUpdate)
+    fresh.feed(update.render_segments(app.console))
+    return fresh
+
+
+async def test_after_polls_that_move_the_figures_the_terminal_shows_a_full_drawing(
+    simulator: Simulator,
+) -> None:
+    terminal = Terminal()
+    app = VectrosUsageApp(settings_for(simulator.base_url, interval=1))
+    watch(app, terminal)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.polls >= 1 and app.settled)
+        first = app.query_one(CreditsPanel).figures()["used"]
+        frames = terminal.frames
+        for _ in range(3):  # three polls, each moving the figures by an hour
+            simulator.clock.advance(3600)
+            polls = app.polls
+            await until(pilot, lambda: app.polls > polls)  # noqa: B023
+            await pilot.pause(0.2)  # the frame after it (and the chart's, if it moved)
+        assert app.query_one(CreditsPanel).figures()["used"] != first
+        assert terminal.frames > frames  # the polls were painted bit by bit
+        painted, fresh = terminal.cells(), full_drawing(app).cells()
+        wrong = [
+            (y, "".join(c[0] for c in painted[y]), "".join(c[0] for c in fresh[y]))
+            for y in range(SIZE[1])
+            if painted[y] != fresh[y]
+        ]
+        assert wrong == [], wrong[:3]
+
+
+async def test_figures_that_moved_under_the_help_screen_are_painted_when_it_closes(
+    simulator: Simulator,
+) -> None:
+    terminal = Terminal()
+    app = VectrosUsageApp(settings_for(simulator.base_url, interval=1))
+    watch(app, terminal)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.polls >= 1 and app.settled)
+        await pilot.press("question_mark")
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, MonitorScreen)
+        simulator.clock.advance(3600)
+        polls = app.polls
+        await until(pilot, lambda: app.polls > polls)
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        painted, fresh = terminal.cells(), full_drawing(app).cells()
+        assert [y for y in range(SIZE[1]) if painted[y] != fresh[y]] == []
