@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -7,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 
 from tui.client import Secret
 from tui.config import Settings
@@ -15,6 +17,13 @@ from tui.simulator import DEMO_TOKEN, Simulator
 EXAMPLES = Path(__file__).parent / "examples"
 # A Thursday, mid-morning UTC, three days into December: every frozen test sees this.
 FROZEN_START = datetime(2026, 12, 3, 10, 30, tzinfo=UTC)
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 10) -> None:
+    """Let the app run until condition holds (a liveness bound, not a speed check)."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await pilot.pause(0.05)
 
 
 def example(name: str) -> dict[str, Any]:

@@ -5,21 +5,13 @@ from __future__ import annotations
 import asyncio
 import inspect
 import re
-from collections.abc import Callable
 
 import textual.screen
-from textual.pilot import Pilot
 
-from tests.conftest import settings_for
+from tests.conftest import settings_for, until
 from tui.app import MonitorScreen, VectrosUsageApp
 from tui.frames import UPDATE_PERIOD, FrameClock
 from tui.simulator.server import Simulator
-
-
-async def until(pilot: Pilot[int], condition: Callable[[], bool], timeout: float = 10) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await pilot.pause(0.05)
 
 
 class Recorder:

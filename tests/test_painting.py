@@ -10,26 +10,20 @@ full drawing of the same state.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator
 
 import pyte
 from textual._compositor import CompositorUpdate
 from textual.pilot import Pilot
 from textual.screen import Screen
 
-from tests.conftest import settings_for
+from tests.conftest import settings_for, until
 from tui.app import MonitorScreen, VectrosUsageApp
 from tui.simulator.server import Simulator
 from tui.widgets.credits import CreditsPanel
 
 SIZE = (120, 40)
-
-
-async def until(pilot: Pilot[int], condition: Callable[[], bool], timeout: float = 10) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await pilot.pause(0.05)
 
 
 class Terminal:
@@ -77,47 +71,60 @@ def full_drawing(app: VectrosUsageApp) -> Terminal:
     return fresh
 
 
-async def test_after_polls_that_move_the_figures_the_terminal_shows_a_full_drawing(
+def mismatches(app: VectrosUsageApp, terminal: Terminal) -> list[tuple[int, str, str]]:
+    """Rows where what was painted differs from a fresh drawing: (row, painted, fresh)."""
+    painted, fresh = terminal.cells(), full_drawing(app).cells()
+    return [
+        (y, "".join(c[0] for c in painted[y]), "".join(c[0] for c in fresh[y]))
+        for y in range(SIZE[1])
+        if painted[y] != fresh[y]
+    ]
+
+
+@contextlib.asynccontextmanager
+async def painted(
     simulator: Simulator,
-) -> None:
+) -> AsyncIterator[tuple[VectrosUsageApp, Pilot[int], Terminal]]:
+    """The monitor on the simulator, its frames fed to a terminal, the first one drawn."""
     terminal = Terminal()
     app = VectrosUsageApp(settings_for(simulator.base_url, interval=1))
     watch(app, terminal)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.polls >= 1 and app.settled)
+        yield app, pilot, terminal
+
+
+async def next_poll(app: VectrosUsageApp, pilot: Pilot[int], simulator: Simulator) -> None:
+    """An hour on for the simulator, and the poll that sees it."""
+    simulator.clock.advance(3600)
+    polls = app.polls
+    await until(pilot, lambda: app.polls > polls)
+
+
+async def test_after_polls_that_move_the_figures_the_terminal_shows_a_full_drawing(
+    simulator: Simulator,
+) -> None:
+    async with painted(simulator) as (app, pilot, terminal):
         first = app.query_one(CreditsPanel).figures()["used"]
         frames = terminal.frames
-        for _ in range(3):  # three polls, each moving the figures by an hour
-            simulator.clock.advance(3600)
-            polls = app.polls
-            await until(pilot, lambda: app.polls > polls)  # noqa: B023
+        for _ in range(3):
+            await next_poll(app, pilot, simulator)
             await pilot.pause(0.2)  # the frame after it (and the chart's, if it moved)
         assert app.query_one(CreditsPanel).figures()["used"] != first
         assert terminal.frames > frames  # the polls were painted bit by bit
-        painted, fresh = terminal.cells(), full_drawing(app).cells()
-        wrong = [
-            (y, "".join(c[0] for c in painted[y]), "".join(c[0] for c in fresh[y]))
-            for y in range(SIZE[1])
-            if painted[y] != fresh[y]
-        ]
+        wrong = mismatches(app, terminal)
         assert wrong == [], wrong[:3]
 
 
 async def test_figures_that_moved_under_the_help_screen_are_painted_when_it_closes(
     simulator: Simulator,
 ) -> None:
-    terminal = Terminal()
-    app = VectrosUsageApp(settings_for(simulator.base_url, interval=1))
-    watch(app, terminal)
-    async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.polls >= 1 and app.settled)
+    async with painted(simulator) as (app, pilot, terminal):
         await pilot.press("question_mark")
         await pilot.pause(0.2)
         assert not isinstance(app.screen, MonitorScreen)
-        simulator.clock.advance(3600)
-        polls = app.polls
-        await until(pilot, lambda: app.polls > polls)
+        await next_poll(app, pilot, simulator)
         await pilot.press("escape")
         await pilot.pause(0.3)
-        painted, fresh = terminal.cells(), full_drawing(app).cells()
-        assert [y for y in range(SIZE[1]) if painted[y] != fresh[y]] == []
+        wrong = mismatches(app, terminal)
+        assert wrong == [], wrong[:3]
