@@ -37,6 +37,27 @@ async def test_resumes_before_a_frame_make_one_frame() -> None:
     assert clock.frames == 1
 
 
+async def test_a_frame_comes_after_what_the_change_set_going() -> None:
+    # A poll's refresh asks for a layout two hops later (a message to a widget, its
+    # message to the screen): the frame must see it, not draw the screen before it.
+    loop = asyncio.get_running_loop()
+    laid_out: list[bool] = []
+    seen = Recorder()
+    clock = FrameClock(lambda: (seen.draw(), laid_out.append(bool(steps))), seen.errors.append)
+    steps: list[int] = []
+
+    def message(hops: int) -> None:
+        if hops:
+            loop.call_soon(message, hops - 1)
+        else:
+            steps.append(1)
+
+    clock.resume()
+    loop.call_soon(message, 2)
+    await asyncio.sleep(3 * UPDATE_PERIOD)
+    assert laid_out == [True]
+
+
 async def test_frames_are_at_least_a_period_apart() -> None:
     seen = Recorder()
     clock = FrameClock(seen.draw, seen.errors.append)

@@ -11,6 +11,7 @@ full drawing of the same state.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator
 
 import pyte
@@ -33,9 +34,11 @@ class Terminal:
         self.screen = pyte.Screen(*SIZE)
         self.stream = pyte.Stream(self.screen)
         self.frames = 0
+        self.badges: list[str] = []  # the freshness badge as each frame left it
 
     def feed(self, text: str) -> None:
         self.stream.feed(text)
+        self.badges += [row.strip() for row in self.screen.display if "● live" in row]
 
     def cells(self) -> list[list[tuple[str, str, str, bool]]]:
         rows = []
@@ -114,6 +117,11 @@ async def test_after_polls_that_move_the_figures_the_terminal_shows_a_full_drawi
         assert terminal.frames > frames  # the polls were painted bit by bit
         wrong = mismatches(app, terminal)
         assert wrong == [], wrong[:3]
+        # No frame showed the badge cut short (drawn before the layout its new width
+        # asked for): every one ends in its whole words.
+        assert terminal.badges
+        cut = [b for b in terminal.badges if not re.search(r"● live · (just now|\d+ s ago)$", b)]
+        assert cut == []
 
 
 async def test_figures_that_moved_under_the_help_screen_are_painted_when_it_closes(

@@ -104,13 +104,13 @@ class MonitorScreen(Screen[None]):
 
     def repaint_widget(self, widget: Widget) -> None:
         """A widget's dirty regions, for the next frame: what Textual's Update message
-        would do here, without the messages (see DiffedWidget.refresh)."""
+        would do here, without the widget's own message and wake-up (see
+        DiffedWidget.refresh). The frame itself still comes from the screen's idle
+        handling, after what is queued for the screen: a layout another widget asked
+        for in the same poll (the header's badge growing) is in that frame, not after."""
         if widget.display and self in self._compositor:
             self._dirty_widgets.add(widget)
-            if self.is_current and not self.app._batch_count:
-                self._frames.resume()
-            else:
-                self.check_idle()  # Textual's own idle handling draws it when it can
+            self.check_idle()
 
 
 class Panels(Horizontal):
