@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pyte
 from textual._compositor import CompositorUpdate
@@ -136,3 +137,43 @@ async def test_figures_that_moved_under_the_help_screen_are_painted_when_it_clos
         await pilot.pause(0.3)
         wrong = mismatches(app, terminal)
         assert wrong == [], wrong[:3]
+
+
+async def test_a_theme_chosen_from_a_screen_on_top_is_painted_when_it_closes(
+    simulator: Simulator,
+) -> None:
+    async with painted(simulator) as (app, pilot, terminal):
+        for theme in ("textual-light", "textual-dark"):
+            await pilot.press("question_mark")
+            await pilot.pause(0.2)
+            app.theme = theme
+            await pilot.pause(0.2)
+            await pilot.press("escape")
+            await pilot.pause(0.3)
+            wrong = mismatches(app, terminal)
+            assert wrong == [], (theme, wrong[:3])
+
+
+def colours(svg: str) -> set[str]:
+    return set(re.findall(r"fill[=:] ?\"?(#[0-9a-f]{6})", svg))
+
+
+async def screenshot(simulator: Simulator, theme: str | None, switch_to: str | None) -> str:
+    settings = settings_for(simulator.base_url, interval=1)
+    app = VectrosUsageApp(replace(settings, theme=theme) if theme else settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.polls >= 1 and app.settled)
+        if switch_to:
+            app.theme = switch_to
+        await pilot.pause(0.5)
+        return app.export_screenshot()
+
+
+async def test_a_theme_chosen_while_it_runs_leaves_no_colour_of_the_old_one(
+    simulator: Simulator,
+) -> None:
+    # The figures stand still (the clock is frozen): nothing but the theme redraws them.
+    # (The panels' labels and rows carry styles of their own, looked up when built.)
+    switched = await screenshot(simulator, None, "textual-light")
+    started = await screenshot(simulator, "textual-light", None)
+    assert colours(switched) - colours(started) == set()

@@ -115,7 +115,10 @@ class DiffedWidget(Widget):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._strips.clear()  # a new theme or class: every line in its new colours
+        # A new theme or class: every line in its new colours, built again at the next
+        # paint (a line's own styles, a label's say, were looked up when it was built).
+        self._strips.clear()
+        self._built_for = None
 
     def refresh(
         self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False
@@ -356,6 +359,11 @@ class FigurePanel(DiffedWidget, Generic[T]):
             self._values_margin = (top, left)
             self._values.styles.margin = (top, 0, 0, left)
         self._values.data_changed()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._rows_cache = None  # the rows carry styles of their own too
+        self._values._built_for = None
 
     def show_waiting(self, text: str) -> None:
         """Before the first report: say why there are no figures yet."""
