@@ -138,6 +138,8 @@ def test_version_and_help() -> None:
     helped = run("--help").stdout
     for flag in ("--demo", "--base-url", "--interval", "snapshot", "simulate"):
         assert flag in helped
+    # Descriptions are printed as written (argparse formats only the arguments' help).
+    assert "credits % of the allowance" in run("line", "--help").stdout
 
 
 def test_snapshot_says_on_stderr_when_the_report_does_not_add_up() -> None:

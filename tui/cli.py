@@ -631,7 +631,7 @@ def _add_line(sub: Any) -> _Parser:
     line: _Parser = sub.add_parser(
         "line",
         help="one short status line (tmux status bar, shell prompt), from history when fresh",
-        description="Print one short status line: credits %% of the allowance, the inference "
+        description="Print one short status line: credits % of the allowance, the inference "
         "balance, the credit rate, and 'stale AGE' when the figures are old. From the "
         "history store's newest poll of this base URL when it is younger than --max-age "
         "(no network); otherwise one fetch with a short timeout, recorded for the next call. "
