@@ -10,6 +10,15 @@ from tui.format import duration
 
 State = Literal["connecting", "live", "stale", "refused", "error"]
 
+# Under this age the badge says "just now": at a 1 s interval it then stays still
+# instead of flickering between 0 and 1 s (and repainting) between polls.
+JUST_NOW = 2.0
+
+
+def stale_after(interval: float) -> float:
+    """A healthy poller refreshes every interval; well past that, something is stuck."""
+    return max(3 * interval, interval + 10)
+
 
 class Freshness(NamedTuple):
     state: State
@@ -41,12 +50,9 @@ def describe(
         return Freshness(state, f"▲ {word} · {duration(age)} old", reason)
     if age is None:
         return Freshness("connecting", "◌ connecting…", "")
-    # A healthy poller refreshes every interval; well past that, something is stuck.
-    if age > max(3 * interval, interval + 10):
+    if age > stale_after(interval):
         return Freshness("stale", f"▲ stale · {duration(age)} old", "no answer from the server yet")
-    # Under two seconds is "just now": at a 1 s interval the badge then stays still
-    # instead of flickering between 0 and 1 s (and repainting) between polls.
-    when = "just now" if age < 2 else f"{duration(age)} ago"
+    when = "just now" if age < JUST_NOW else f"{duration(age)} ago"
     return Freshness("live", f"● live · {when}", "")
 
 
@@ -66,10 +72,10 @@ def next_change(
     if error is not None or last_success is None:
         return 1.0
     age = now - last_success
-    stale_after = max(3 * interval, interval + 10)
-    if age >= stale_after:
+    limit = stale_after(interval)
+    if age >= limit:
         # Past the limit the words no longer move but by the second ("5 s old").
-        return 1e-3 if age == stale_after else math.floor(age) + 1 - age
+        return 1e-3 if age == limit else math.floor(age) + 1 - age
     # "just now" until 2 s; after that the whole seconds; and the turn to stale.
-    whole = 2 - age if age < 2 else math.floor(age) + 1 - age
-    return min(whole, stale_after - age)
+    whole = JUST_NOW - age if age < JUST_NOW else math.floor(age) + 1 - age
+    return min(whole, limit - age)

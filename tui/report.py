@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import calendar
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -322,14 +322,7 @@ class _Reader:
         value = self.data.get(key)
         if value is None:
             raise ReportError(self._at(key), "is missing")
-        if (
-            type(value) is int  # not bool, not a fraction: the usual case, checked at once
-            and -MAX_FIGURE <= value <= MAX_FIGURE
-            and (minimum is None or value >= minimum)
-            and (low is None or value >= low)
-        ):
-            return value
-        return _integer(value, self._at(key), minimum=minimum, low=low)
+        return _integer(value, lambda: self._at(key), minimum=minimum, low=low)
 
     def opt_num(self, key: str, *, minimum: int | None = 0) -> int | None:
         return None if self.data.get(key) is None else self.num(key, minimum=minimum)
@@ -362,16 +355,20 @@ def _kind(value: object) -> str:
     return type(value).__name__
 
 
-def _integer(value: object, path: str, *, minimum: int | None, low: int | None = None) -> int:
+def _integer(
+    value: object, path: Callable[[], str], *, minimum: int | None, low: int | None = None
+) -> int:
+    """``path`` is worked out only for an error: most figures are fine, and a report
+    has hundreds of them."""
     # bool is an int subclass in Python; `true` is not a count of milli-credits.
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ReportError(path, f"must be a whole number, got {_kind(value)}")
+    if type(value) is not int:
+        raise ReportError(path(), f"must be a whole number, got {_kind(value)}")
     if minimum is not None and value < minimum:
-        raise ReportError(path, f"must not be negative, got {value}")
+        raise ReportError(path(), f"must not be negative, got {value}")
     if abs(value) > MAX_FIGURE:
-        raise ReportError(path, f"is implausibly large ({len(str(abs(value)))} digits)")
+        raise ReportError(path(), f"is implausibly large ({len(str(abs(value)))} digits)")
     if low is not None and value < low:
-        raise ReportError(path, f"must be at least {low}, got {value}")
+        raise ReportError(path(), f"must be at least {low}, got {value}")
     return value
 
 

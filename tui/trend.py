@@ -93,24 +93,17 @@ def build_trend(
     credits_long = rate(samples, used, window=LONG_WINDOW, gap=gap)
     cents_short = rate(samples, spent, window=SHORT_WINDOW, gap=gap)
     cents_long = rate(samples, spent, window=LONG_WINDOW, gap=gap)
+
     # Both budgets are the account's: they run out at the account's pace, the last
     # five minutes' when there is enough of it, else the last hour's.
-    # (On the Total tab those are the rates just worked out.)
-    same = total_samples is samples
-    account_credits = (
-        credits_short if same else rate(total_samples, used, window=SHORT_WINDOW, gap=gap)
-    )
-    if account_credits.warming_up:
-        account_credits = (
-            credits_long if same else rate(total_samples, used, window=LONG_WINDOW, gap=gap)
-        )
-    account_cents = (
-        cents_short if same else rate(total_samples, spent, window=SHORT_WINDOW, gap=gap)
-    )
-    if account_cents.warming_up:
-        account_cents = (
-            cents_long if same else rate(total_samples, spent, window=LONG_WINDOW, gap=gap)
-        )
+    def account_pace(value: Callable[[Sample], int | None], short: Rate, long: Rate) -> Rate:
+        if total_samples is samples:  # the Total tab: the rates just worked out
+            return long if short.warming_up else short
+        pace = rate(total_samples, value, window=SHORT_WINDOW, gap=gap)
+        return rate(total_samples, value, window=LONG_WINDOW, gap=gap) if pace.warming_up else pace
+
+    account_credits = account_pace(used, credits_short, credits_long)
+    account_cents = account_pace(spent, cents_short, cents_long)
     left = (
         None
         if report.allowance_milli is None
