@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 import pyte
 from textual._compositor import CompositorUpdate
@@ -160,7 +159,7 @@ def colours(svg: str) -> set[str]:
 
 async def screenshot(simulator: Simulator, theme: str | None, switch_to: str | None) -> str:
     settings = settings_for(simulator.base_url, interval=1)
-    app = VectrosUsageApp(replace(settings, theme=theme) if theme else settings)
+    app = VectrosUsageApp(settings._replace(theme=theme) if theme else settings)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.polls >= 1 and app.settled)
         if switch_to:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from typing import Any
 
 from textual.command import CommandPalette
@@ -26,7 +25,7 @@ from tui.widgets.too_small import TooSmall
 async def monitor(
     sim: Simulator, size: tuple[int, int] = (100, 30), **settings: Any
 ) -> AsyncIterator[tuple[VectrosUsageApp, Pilot[Any]]]:
-    app = VectrosUsageApp(replace(settings_for(sim.base_url), **settings))
+    app = VectrosUsageApp(settings_for(sim.base_url)._replace(**settings))
     async with app.run_test(size=size) as pilot:
         await press_and_settle(pilot)
         yield app, pilot

@@ -18,7 +18,6 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -381,7 +380,7 @@ def _run_monitor(args: argparse.Namespace) -> int:
     # The demo's simulator answers from the monitor's own event loop (no thread).
     given, sim = _demo(args) if args.demo else (_real_settings(args), None)
     _start_debug_log(given)
-    settings = replace(given, theme=theme, hide_money=args.hide_money, mouse=not args.no_mouse)
+    settings = given._replace(theme=theme, hide_money=args.hide_money, mouse=not args.no_mouse)
     app = VectrosUsageApp(settings, service=sim, manage_memory=True)
     # What has been loaded so far (Textual, httpx, the app: a few hundred thousand
     # objects) lives as long as the process: out of the cyclic collector's way, a

@@ -11,8 +11,7 @@ import ipaddress
 import os
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -28,8 +27,7 @@ MAX_INTERVAL = 3600.0
 DEFAULT_INTERVAL = 5.0
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(NamedTuple):
     base_url: str
     token: Secret
     path: str = DEFAULT_PATH
@@ -111,8 +109,7 @@ MISSING_MESSAGE = (
 NO_SOURCE = "none"
 
 
-@dataclass(frozen=True, slots=True)
-class Resolved:
+class Resolved(NamedTuple):
     """Settings and where each came from, for `config check` (never the token)."""
 
     settings: Settings

@@ -22,9 +22,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 import platformdirs
 
@@ -62,13 +63,16 @@ _LEVEL_KEYS = frozenset(
 )
 
 
+# The default of a record's tables: read-only, so one empty mapping can be shared.
+NO_ENTRIES: Mapping[str, Any] = MappingProxyType({})
+
+
 class ConfigError(Exception):
     """A message for a person; the CLI prints it and exits 2. (Re-exported by
     tui.config, which builds on this module.)"""
 
 
-@dataclass(frozen=True, slots=True)
-class Profile:
+class Profile(NamedTuple):
     name: str
     base_url: str | None = None
     token_env: str | None = None
@@ -78,7 +82,7 @@ class Profile:
     interval: float | None = None
     path: str | None = None
     ca_bundle: str | None = None
-    thresholds: Mapping[str, int | bool | None] = field(default_factory=dict)
+    thresholds: Mapping[str, int | bool | None] = NO_ENTRIES
 
     @property
     def section(self) -> str:
@@ -95,13 +99,12 @@ class Profile:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigFile:
+class ConfigFile(NamedTuple):
     path: Path
     exists: bool
     default_profile: str | None = None
-    thresholds: Mapping[str, int | bool | None] = field(default_factory=dict)
-    profiles: Mapping[str, Profile] = field(default_factory=dict)
+    thresholds: Mapping[str, int | bool | None] = NO_ENTRIES
+    profiles: Mapping[str, Profile] = NO_ENTRIES
 
 
 def config_path(environ: Mapping[str, str] | None = None) -> tuple[Path, bool]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from fractions import Fraction
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Level = Literal["ok", "warn", "critical"]
 Axis = Literal["allowance", "balance", "allowance runway", "balance runway"]
@@ -65,8 +65,7 @@ class Thresholds:
 DEFAULT_THRESHOLDS = Thresholds()
 
 
-@dataclass(frozen=True, slots=True)
-class Judgement:
+class Judgement(NamedTuple):
     axis: Axis
     level: Level
 

@@ -21,9 +21,8 @@ import time
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from tui.report import next_month, period_of
 
@@ -102,8 +101,7 @@ def default_start(scenario: str, now: datetime | None = None) -> datetime:
     return _month_end_start(now) if scenario == "month-end" else now
 
 
-@dataclass(frozen=True, slots=True)
-class Account:
+class Account(NamedTuple):
     id: str = "acct_demo"
     name: str = "Demo Org (simulated)"
     live_tenant: str = "ten_live_demo"
