@@ -21,7 +21,7 @@ from textual.widget import Widget
 
 from tests.conftest import EXAMPLES, FROZEN_START, settings_for
 from tests.servers import Reply, ScriptedServer, json_reply
-from tui.app import VectrosUsageApp
+from tui.app import MonitorScreen, VectrosUsageApp
 from tui.simulator import Simulator
 from tui.widgets.credits import CreditsPanel
 from tui.widgets.daily_chart import DailyChart
@@ -74,6 +74,36 @@ async def test_first_poll_fills_every_panel(simulator: Simulator) -> None:
         assert "December 2026" in header(app)
         assert "● live" in header(app)
         assert app.query_one(DailyChart).border_title.startswith("Daily credits used")
+
+
+async def test_the_first_frame_needs_no_restyle(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The monitor's screen skips Textual's restyle of every widget on its first resume,
+    # the one that draws the first frame (MonitorScreen._on_screen_resume). That holds
+    # only if every widget's styles are already what the stylesheet gives it then.
+    stale: list[str] = []
+    skip_restyle = MonitorScreen._on_screen_resume
+
+    def check_then_skip(screen: MonitorScreen, event: events.ScreenResume) -> None:
+        if not screen._resumed:
+            nodes = list(screen.walk_children(with_self=True))
+            registered = [node.styles.base.css_lines for node in nodes]
+            screen.app.stylesheet.update(screen)  # every rule applied afresh
+            fresh = [node.styles.base.css_lines for node in nodes]
+            stale.extend(
+                f"{node!r}: {a} != {b}"
+                for node, a, b in zip(nodes, registered, fresh, strict=True)
+                if a != b
+            )
+        skip_restyle(screen, event)
+
+    monkeypatch.setattr(MonitorScreen, "_on_screen_resume", check_then_skip)
+    app = VectrosUsageApp(settings_for(simulator.base_url))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.settled)
+        assert app.screen._resumed  # type: ignore[attr-defined]
+    assert stale == []
 
 
 async def test_tabs_switch_with_keys_and_show_each_environment(simulator: Simulator) -> None:
@@ -376,7 +406,7 @@ import asyncio, gc, sys
 from tui import memory
 memory.SETTLE_AFTER, memory.COLLECT_EVERY = 0.3, 0.3
 from tests.conftest import settings_for
-from tui.app import VectrosUsageApp
+from tui.app import MonitorScreen, VectrosUsageApp
 from tui.simulator.server import Simulator
 
 async def main(manage):
