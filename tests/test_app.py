@@ -64,9 +64,9 @@ async def test_first_poll_fills_every_panel(simulator: Simulator) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.settled)
         credits = shown(app, CreditsPanel)
-        assert "2,833.024 credits" in credits  # the exact figure, to the milli-credit
+        assert "2,743.470 credits" in credits  # the exact figure, to the milli-credit
         assert "50,000.000 allowance" in credits
-        assert "5.6 %" in credits and "ok" in credits
+        assert "5.4 %" in credits and "ok" in credits
         inference = shown(app, InferencePanel)
         balance = expected["inference"]["balanceCents"]
         assert f"${balance // 100}.{balance % 100:02d}" in inference
@@ -122,7 +122,7 @@ async def test_tabs_switch_with_keys_and_show_each_environment(simulator: Simula
         assert f"{test // 1000:,}.{test % 1000:03d} credits" in shown(app, CreditsPanel)
         await pilot.press("1")
         assert app.scope == "total"
-        assert "2,833.024 credits" in shown(app, CreditsPanel)
+        assert "2,743.470 credits" in shown(app, CreditsPanel)
 
 
 async def test_tabs_switch_with_a_click_and_with_the_arrow_keys(simulator: Simulator) -> None:
@@ -151,8 +151,8 @@ async def test_r_refreshes_and_the_panels_follow_the_simulator_clock(
         await pilot.pause()
         after = shown(app, CreditsPanel)
         assert before != after
-        assert "2,833.024" not in after
-        assert app.report is not None and app.report.credits.used_milli > 2_833_024
+        assert "2,743.470" not in after
+        assert app.report is not None and app.report.credits.used_milli > 2_743_470
 
 
 async def test_c_switches_the_chart_to_inference(simulator: Simulator) -> None:
@@ -225,7 +225,7 @@ async def test_failed_poll_keeps_the_figures_and_marks_them_stale(
         await until(pilot, lambda: app.polls >= 1)
         sim.stop()
         await until(pilot, lambda: "stale" in header(app))
-        assert "2,833.024 credits" in shown(app, CreditsPanel)  # the last good figures stay
+        assert "2,743.470 credits" in shown(app, CreditsPanel)  # the last good figures stay
         await until(pilot, lambda: "retrying in" in notice_text(app))
         notice = notice_text(app)
         assert "refused" in notice or "cannot connect" in notice

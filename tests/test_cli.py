@@ -36,12 +36,12 @@ def test_snapshot_json_carries_every_figure_as_an_integer() -> None:
     done = run("snapshot", "--json", "--demo", *FROZEN)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)  # stdout holds only the report
-    assert report["credits"]["usedMilli"] == 2833024
-    assert report["credits"]["used"] == 2833
+    assert report["credits"]["usedMilli"] == 2743470
+    assert report["credits"]["used"] == 2743
     assert (
         report["environments"]["live"]["credits"]["usedMilli"]
         + report["environments"]["test"]["credits"]["usedMilli"]
-        == 2833024
+        == 2743470
     )
     assert isinstance(report["inference"]["balanceCents"], int)
     assert report["limits"]["creditAllowanceMilli"] == 50_000_000
@@ -52,7 +52,7 @@ def test_snapshot_json_carries_every_figure_as_an_integer() -> None:
 def test_snapshot_table_is_readable() -> None:
     done = run("snapshot", "--demo", *FROZEN)
     assert done.returncode == 0, done.stderr
-    assert "2,833.024" in done.stdout
+    assert "2,743.470" in done.stdout
     assert "DEMO" in done.stdout
     assert re.search(r"inference balance\s+\$\d", done.stdout)
 
@@ -119,7 +119,7 @@ def test_simulate_serves_the_snapshot_command_over_http(simulate: str) -> None:
     env = {"VECTROS_BASE_URL": simulate, "VECTROS_TOKEN": "demo-billing"}
     done = run("snapshot", "--json", env=env)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["credits"]["usedMilli"] == 2833024
+    assert json.loads(done.stdout)["credits"]["usedMilli"] == 2743470
 
 
 def test_snapshot_exit_codes_for_refused_tokens_and_no_server(simulate: str) -> None:

@@ -161,7 +161,7 @@ async def test_every_fault_in_a_row_then_healthy_again() -> None:
         app = VectrosUsageApp(settings, client=client)
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda: app.settled)
-            assert "2,833.024 credits" in shown(app, CreditsPanel)
+            assert "2,743.470 credits" in shown(app, CreditsPanel)
             minutes = 0
             for mode, said, state in steps:
                 before = shown(app, CreditsPanel)
@@ -199,7 +199,7 @@ async def test_every_fault_in_a_row_then_healthy_again() -> None:
         assert TOKEN not in screen
         assert faults.elsewhere.requests == []
         used = faults.model.report()["credits"]["usedMilli"]
-        assert used > 2_833_024 and minutes == 7 * len(steps)
+        assert used > 2_743_470 and minutes == 7 * len(steps)
 
 
 async def test_a_bug_while_drawing_is_an_error_state_and_polling_goes_on(

@@ -51,7 +51,7 @@ def test_demo_prints_credits_percent_and_balance() -> None:
     assert done.returncode == 0, done.stderr
     text = one_line(done)
     assert re.fullmatch(r"vectros \d+\.\d% · \$[\d,]+\.\d\d", text), text
-    assert "5.6%" in text  # 2,833.024 of 50,000 credits, rounded down
+    assert "5.4%" in text  # 2,743.470 of 50,000 credits, rounded down
 
 
 def test_fresh_from_history_without_the_network(simulator: Simulator) -> None:
@@ -63,7 +63,7 @@ def test_fresh_from_history_without_the_network(simulator: Simulator) -> None:
     )
     assert again.returncode == 0, again.stderr
     text = one_line(again)
-    assert re.fullmatch(r"5\.6% \$[\d,]+\.\d\d age \d+s", text), text
+    assert re.fullmatch(r"5\.4% \$[\d,]+\.\d\d age \d+s", text), text
     assert one_line(first).split(" · ")[1] in text  # the same balance, recorded
 
 
@@ -117,9 +117,9 @@ def test_stale_when_old_and_the_server_is_gone(simulator: Simulator) -> None:
     done = line("--max-age", "0", base_url=simulator.base_url)
     assert done.returncode == 4
     text = one_line(done)
-    assert re.fullmatch(r"vectros 5\.6% · \$[\d,]+\.\d\d · stale \d+s", text), text
+    assert re.fullmatch(r"vectros 5\.4% · \$[\d,]+\.\d\d · stale \d+s", text), text
     tmux = line("--max-age", "0", "--tmux", "--hide-money", base_url=simulator.base_url)
-    assert re.fullmatch(r"#\[fg=yellow\]vectros 5\.6% · stale \d+s#\[default\]", one_line(tmux))
+    assert re.fullmatch(r"#\[fg=yellow\]vectros 5\.4% · stale \d+s#\[default\]", one_line(tmux))
 
 
 def test_with_nothing_recorded_a_word() -> None:
@@ -286,7 +286,7 @@ async def test_a_running_monitors_polls_answer_line_without_a_request(
     simulator.stop()  # no server: what line prints can only come from the history
     done = line(base_url=simulator.base_url)
     assert done.returncode == 0, done.stderr
-    assert re.fullmatch(r"vectros 5\.6% · \$492\.87.*", one_line(done)), one_line(done)
+    assert re.fullmatch(r"vectros 5\.4% · \$492\.87.*", one_line(done)), one_line(done)
 
 
 def test_the_readme_tmux_snippet_leaves_room_for_the_stale_word() -> None:

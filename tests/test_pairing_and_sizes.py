@@ -41,7 +41,7 @@ def toasts(app: VectrosUsageApp) -> list[str]:
 
 
 async def test_levels_show_as_words_and_a_crossing_alerts_once(simulator: Simulator) -> None:
-    # 5.6 % of the allowance is used at the frozen start: critical at 5 %, and a
+    # 5.4 % of the allowance is used at the frozen start: critical at 5 %, and a
     # balance of $492.87 warns below $1,000.00.
     levels = Thresholds(
         credits_warn_percent=2, credits_critical_percent=5, balance_warn_cents=10**5
@@ -51,7 +51,7 @@ async def test_levels_show_as_words_and_a_crossing_alerts_once(simulator: Simula
         assert "balance" in app.query_one(InferencePanel).figures()
         assert "▲ WARN" in app.query_one(InferencePanel).figures()["balance"]
         said = toasts(app)
-        assert any("CRITICAL" in t and "5.6 % of the monthly allowance used" in t for t in said)
+        assert any("CRITICAL" in t and "5.4 % of the monthly allowance used" in t for t in said)
         assert any("WARN" in t and "inference balance down to $492.87" in t for t in said)
         before = len(said)
         await pilot.press("r")  # the same levels again: nothing new to say
@@ -63,7 +63,7 @@ async def test_levels_show_as_words_and_a_crossing_alerts_once(simulator: Simula
 async def test_default_levels_say_ok_and_alert_nothing(simulator: Simulator) -> None:
     async with monitor(simulator) as (app, _):
         text = screen_text(app)
-        assert "5.6 % ok" in text
+        assert "5.4 % ok" in text
         assert "WARN" not in text and "CRITICAL" not in text
         assert toasts(app) == []
 
@@ -77,7 +77,7 @@ async def test_h_hides_money_and_keeps_percentages_and_rates(simulator: Simulato
         text = screen_text(app)
         assert "$" not in text.replace("h Hide $", "")  # the footer's own key label
         assert "49,287" not in text and "7,347" not in text  # the cents figures too
-        assert "5.6 %" in text and "hidden (h shows)" in text
+        assert "5.4 %" in text and "hidden (h shows)" in text
         assert "amounts hidden" in text  # the chart says why its axis has no figures
         await press_and_settle(pilot, "h")
         assert "$492.87" in screen_text(app)
@@ -135,14 +135,14 @@ async def test_too_small_says_so_and_recovers_when_the_terminal_grows(
     async with monitor(simulator, size=(50, 16)) as (app, pilot):
         assert app.query_one(TooSmall).display
         assert "Terminal too small: 50×16" in screen_text(app)
-        assert "2,833.024" not in screen_text(app)
+        assert "2,743.470" not in screen_text(app)
         assert not app.query_one("#panels").display
         await pilot.resize_terminal(80, 24)
         await press_and_settle(pilot)
         assert not app.query_one(TooSmall).display
         text = screen_text(app)
         assert "Terminal too small" not in text
-        assert "2,833.024 credits" in text and "$492.87" in text
+        assert "2,743.470 credits" in text and "$492.87" in text
         # 24 rows: the figures keep them, the daily chart gives way.
         assert not app.query_one(ChartSlot).display
         await pilot.resize_terminal(120, 40)
@@ -155,7 +155,7 @@ async def test_at_60x20_every_figure_stays_in_a_shorter_form(simulator: Simulato
         text = screen_text(app)
         rows = [line for line in text.splitlines()[3:] if "╭" not in line]  # not titles
         assert not [line for line in rows if "…" in line]  # nothing cut
-        for figure in ("2,833.024", "50,000.000", "47,166.976", "$492.87", "$73.47", "3,673"):
+        for figure in ("2,743.470", "50,000.000", "47,256.530", "$492.87", "$70.63", "3,531"):
             assert figure in text
 
 

@@ -643,7 +643,7 @@ def test_snapshot_through_a_profile_with_a_token_command(
     env = {"VECTROS_USAGE_CONFIG": str(path)}
     done = run("snapshot", "--json", "--profile", "sim", env=env)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["credits"]["usedMilli"] == 2833024
+    assert json.loads(done.stdout)["credits"]["usedMilli"] == 2743470
     assert DEMO_TOKEN not in done.stdout + done.stderr
     # Without the profile there is nothing to go on.
     assert run("snapshot", "--json", env=env).returncode == 2

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import FROZEN_START
 from tui.client import Secret, UsageClient, UsageError
@@ -89,6 +91,35 @@ def test_month_end_resets_credits_not_the_balance() -> None:
     closed = report_from_data(m.report((2026, 12)))
     assert closed.credits.used_milli >= last.credits.used_milli
     assert closed.inference.balance_cents >= january.inference.balance_cents
+
+
+LATE_START = datetime(2026, 12, 31, 12, 0, tzinfo=UTC)  # 30 days of the month before it
+
+
+def test_a_late_month_start_reports_its_days_drawn_by_the_hour() -> None:
+    m = model(start=LATE_START)
+    report = report_from_data(m.report())
+    assert report.warnings == ()
+    daily_milli = sum(d.live.used_milli + d.test.used_milli for d in report.daily or ())
+    assert daily_milli == report.credits.used_milli
+    assert 29 <= len(report.daily or ()) <= 31  # the frozen day may be left out
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(["live", "test"]),
+    st.sampled_from(["credits", "cents"]),
+    st.lists(st.integers(0, 30 * 1440 * 60), min_size=3, max_size=3, unique=True).map(sorted),
+)
+def test_days_before_the_run_add_up_to_the_minute(env: str, axis: str, seconds: list[int]) -> None:
+    # Those days are drawn an hour at a time and spread over their minutes: any moment
+    # within them splits a span into two parts that add up to it, and none is negative.
+    m = model(start=LATE_START)
+    a, b, c = (datetime(2026, 12, 1, tzinfo=UTC) + timedelta(seconds=s) for s in seconds)
+    whole = m._span(env, axis, a, c)  # type: ignore[arg-type]
+    first, second = m._span(env, axis, a, b), m._span(env, axis, b, c)  # type: ignore[arg-type]
+    assert first >= 0 and second >= 0
+    assert first + second == whole
 
 
 def test_past_period_is_consistent_with_the_running_figures() -> None:

@@ -152,8 +152,7 @@ async def test_no_history_records_nothing(
     make_simulator: Callable[..., Simulator], state_dir: Path
 ) -> None:
     sim = make_simulator()
-    settings = settings_for(sim.base_url)
-    object.__setattr__(settings, "history", False)
+    settings = settings_for(sim.base_url)._replace(history=False)
     app = VectrosUsageApp(settings)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.settled)
