@@ -18,6 +18,7 @@ import importlib.util
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -75,18 +76,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--settle", type=float, default=3.0, help="seconds after ready, unmeasured")
     p.add_argument("--repeat", type=int, default=3, help="runs per program (medians are used)")
     p.add_argument(
+        "--starts",
+        type=int,
+        default=7,
+        help="start-ups per program for first data, taken in turns (medians are used)",
+    )
+    p.add_argument(
         "--quick", action="store_true", help="a smoke run: --window 5 --settle 1 --repeat 1"
     )
     p.add_argument("--out", type=Path, default=OUT, help="directory for the raw JSON")
     args = p.parse_args(argv)
     if args.quick:
-        args.window, args.settle, args.repeat = 5.0, 1.0, 1
-    if args.window <= 0 or args.repeat < 1 or args.settle < 0:
-        p.error("need --window > 0, --repeat >= 1, --settle >= 0")
+        args.window, args.settle, args.repeat, args.starts = 5.0, 1.0, 1, 1
+    if args.window <= 0 or args.repeat < 1 or args.settle < 0 or args.starts < 1:
+        p.error("need --window > 0, --repeat >= 1, --settle >= 0, --starts >= 1")
     return args
 
 
-def measure(target: Target, args: argparse.Namespace) -> dict:
+def measure(
+    target: Target,
+    args: argparse.Namespace,
+    *,
+    window: float,
+    settle: float,
+    repeat: int,
+    warmup: int,
+) -> dict:
     cmd = [
         sys.executable,
         str(TOOL),
@@ -97,15 +112,15 @@ def measure(target: Target, args: argparse.Namespace) -> dict:
         "--ready",
         target.ready,
         "--settle",
-        str(args.settle),
+        str(settle),
         "--window",
-        str(args.window),
+        str(window),
         "--repeat",
-        str(args.repeat),
-        # One unrecorded run first, and bytecode caching as on a user's machine (this
-        # workplace sets PYTHONDONTWRITEBYTECODE, which would make every start compile).
+        str(repeat),
+        # Bytecode caching as on a user's machine (this workplace sets
+        # PYTHONDONTWRITEBYTECODE, which would make every start compile).
         "--warmup",
-        "1",
+        str(warmup),
         "--unset",
         "PYTHONDONTWRITEBYTECODE",
         "--cwd",
@@ -115,11 +130,11 @@ def measure(target: Target, args: argparse.Namespace) -> dict:
         "--",
         *target.command,
     ]
-    per_run = 30 + args.settle + args.window + 20  # the tool's own bound, roughly
+    per_run = 30 + settle + window + 20  # the tool's own bound, roughly
     started = time.monotonic()
     try:
         proc = subprocess.run(
-            cmd, cwd=ROOT, capture_output=True, text=True, timeout=per_run * (args.repeat + 1) + 60
+            cmd, cwd=ROOT, capture_output=True, text=True, timeout=per_run * (repeat + warmup) + 60
         )
     except subprocess.TimeoutExpired:
         sys.exit(f"bench: tuimeasure did not finish measuring {target.key} in time")
@@ -131,6 +146,32 @@ def measure(target: Target, args: argparse.Namespace) -> dict:
     return result
 
 
+def measure_starts(args: argparse.Namespace) -> dict[str, dict]:
+    """First data from start-ups alone (no window), the programs taken in turns.
+
+    One start-up varies by ±60 ms on a shared host, and the host's speed drifts over
+    the minutes a window run takes: programs measured one block after the other
+    would carry that drift into their difference. In turns, both see the same host.
+    The first round is a warm-up (page cache, bytecode), not counted.
+    """
+    runs: dict[str, list[dict]] = {target.key: [] for target in TARGETS}
+    for round_ in range(args.starts + 1):
+        # Who goes first alternates too: neither always runs just after the other.
+        for target in TARGETS if round_ % 2 else TARGETS[::-1]:
+            result = measure(target, args, window=0, settle=0, repeat=1, warmup=0)
+            if round_:
+                runs[target.key].extend(result.get("runs", []))
+    starts: dict[str, dict] = {}
+    for key, these in runs.items():
+        ready = sorted(r["ready_ms"] for r in these if r.get("ok") and r.get("ready_ms"))
+        starts[key] = {
+            "runs": these,
+            "ready_ms": ready,
+            "median_ready_ms": statistics.median(ready) if ready else None,
+        }
+    return starts
+
+
 def median(result: dict, field: str) -> float | None:
     entry = result.get("summary", {}).get(field)
     return None if entry is None else float(entry["median"])
@@ -140,9 +181,10 @@ def fmt(value: float | None, spec: str) -> str:
     return "n/a" if value is None else format(value, spec)
 
 
-def budgets(floor: dict, monitor: dict) -> list[dict]:
+def budgets(floor: dict, monitor: dict, starts: dict[str, dict]) -> list[dict]:
     f_cpu, m_cpu = median(floor, "cpu_pct"), median(monitor, "cpu_pct")
-    f_ready, m_ready = median(floor, "ready_ms"), median(monitor, "ready_ms")
+    f_ready = starts["floor"]["median_ready_ms"]
+    m_ready = starts["monitor"]["median_ready_ms"]
     f_rss, m_rss = median(floor, "rss_peak_mb"), median(monitor, "rss_peak_mb")
     m_bps = median(monitor, "bytes_per_s")
 
@@ -188,18 +230,21 @@ def budgets(floor: dict, monitor: dict) -> list[dict]:
     ]
 
 
-def figures_table(results: dict[str, dict]) -> list[str]:
+def figures_table(results: dict[str, dict], starts: dict[str, dict]) -> list[str]:
     lines = [
-        "| program | first data (ms) | idle CPU (% of a core) | peak RSS (MB) "
-        "| bytes/s | updates/s | quit + terminal restored |",
-        "|---|--:|--:|--:|--:|--:|:-:|",
+        "| program | first data (ms) | its start-ups (ms) | idle CPU (% of a core) "
+        "| peak RSS (MB) | bytes/s | updates/s | quit + terminal restored |",
+        "|---|--:|--:|--:|--:|--:|--:|:-:|",
     ]
     for target in TARGETS:
         r = results[target.key]
         s = r.get("summary", {})
+        first = starts[target.key]
         clean = "yes" if s.get("quit_ok") and s.get("terminal_restored") else "NO"
+        ready = first["ready_ms"]
+        spread = f"{ready[0]:.0f}–{ready[-1]:.0f}" if ready else "n/a"
         lines.append(
-            f"| {target.name} | {fmt(median(r, 'ready_ms'), '.0f')} "
+            f"| {target.name} | {fmt(first['median_ready_ms'], '.0f')} | {spread} "
             f"| {fmt(median(r, 'cpu_pct'), '.2f')} "
             f"| {fmt(median(r, 'rss_peak_mb'), '.1f')} "
             f"| {fmt(median(r, 'bytes_per_s'), ',.0f')} "
@@ -258,35 +303,50 @@ def main(argv: list[str] | None = None) -> int:
     if importlib.util.find_spec("textual") is None:
         sys.exit(f"bench: textual is not importable by {sys.executable}; run `make bench`")
     host = machine()
-    per_target = args.repeat * (args.settle + args.window + 3)
+    per_target = args.repeat * (args.settle + args.window + 3) + (args.starts + 1) * 1.5
     print(
         f"bench: {COLS}x{ROWS} pty, settle {args.settle:g} s, window {args.window:g} s, "
-        f"{args.repeat} run(s) each; about {2 * per_target:.0f} s",
+        f"{args.repeat} run(s) each, {args.starts} start-up(s) each; about {2 * per_target:.0f} s",
         file=sys.stderr,
         flush=True,
     )
     results: dict[str, dict] = {}
     for target in TARGETS:
         print(f"bench: measuring {target.key}…", file=sys.stderr, flush=True)
-        results[target.key] = measure(target, args)
+        # One unrecorded run first.
+        results[target.key] = measure(
+            target, args, window=args.window, settle=args.settle, repeat=args.repeat, warmup=1
+        )
+    print(
+        f"bench: first data, {args.starts} start-up(s) of each in turns…",
+        file=sys.stderr,
+        flush=True,
+    )
+    starts = measure_starts(args)
 
     failed_runs = [
         f"{key} run {i}: {run.get('error')}"
         for key, r in results.items()
         for i, run in enumerate(r.get("runs", []))
         if not run.get("ok")
+    ] + [
+        f"{key} start-up {i}: {run.get('error')}"
+        for key, r in starts.items()
+        for i, run in enumerate(r["runs"])
+        if not run.get("ok")
     ]
-    checks = budgets(results["floor"], results["monitor"])
+    checks = budgets(results["floor"], results["monitor"], starts)
     stamp = time.strftime("%Y-%m-%d %H:%M:%S %Z")
 
     out = [
         f"## vectros-usage bench — {stamp}",
         "",
         f"{COLS}x{ROWS} pty, TERM=xterm-256color; settle {args.settle:g} s, window "
-        f"{args.window:g} s, medians of {args.repeat} run(s); nproc {host['nproc']}, "
+        f"{args.window:g} s, medians of {args.repeat} run(s) (first data: of {args.starts} "
+        f"start-ups each, in turns); nproc {host['nproc']}, "
         f"Python {host['python']}, Textual {host['textual']}, rev {host['git']}",
         "",
-        *figures_table(results),
+        *figures_table(results, starts),
         "",
         *budget_table(checks),
     ]
@@ -319,9 +379,11 @@ def main(argv: list[str] | None = None) -> int:
             "window_s": args.window,
             "settle_s": args.settle,
             "repeat": args.repeat,
+            "starts": args.starts,
         },
         "budgets": checks,
         "results": results,
+        "starts": starts,
     }
     for path in (args.out / name, args.out / "latest.json"):
         path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
