@@ -3,6 +3,9 @@ says which in its exit status, and leaves the terminal as it found it."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import inspect
 import os
 import select
 import signal
@@ -10,8 +13,11 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from typing import ClassVar
 
 import pytest
+from textual.drivers.linux_driver import LinuxDriver
 
 from tui.simulator import Simulator
 
@@ -20,6 +26,8 @@ CURSOR_SHOWN = b"\x1b[?25h"
 
 
 class PtyRun:
+    started: ClassVar[list[PtyRun]] = []
+
     def __init__(
         self, *args: str, env: dict[str, str] | None = None, code: str | None = None
     ) -> None:
@@ -42,6 +50,18 @@ class PtyRun:
         )
         os.close(slave)
         self.output = bytearray()
+        PtyRun.started.append(self)
+
+    @classmethod
+    def reap(cls) -> None:
+        """Kill what a failed test left running: it would outlive the test run."""
+        while cls.started:
+            run = cls.started.pop()
+            if run.proc.poll() is None:
+                run.proc.kill()
+                run.proc.wait(5)
+            with contextlib.suppress(OSError):
+                os.close(run.master)
 
     def read_until(self, needle: bytes, timeout: float = 20, since: int = 0) -> bool:
         """Read until needle shows up in the output after offset ``since``."""
@@ -63,7 +83,14 @@ class PtyRun:
             self.proc.kill()
         self.read_until(b"\x00never", timeout=0.3)
         os.close(self.master)
+        PtyRun.started.remove(self)
         return self.proc.wait(5)
+
+
+@pytest.fixture(autouse=True)
+def no_program_outlives_its_test() -> Iterator[None]:
+    yield
+    PtyRun.reap()
 
 
 @pytest.mark.parametrize(
@@ -95,6 +122,61 @@ def test_quits_and_restores_the_terminal(how: object, status: int) -> None:
     assert out.rfind(ALT_SCREEN_OFF) > out.rfind(ALT_SCREEN_ON)  # back on the normal screen
     assert out.rfind(CURSOR_SHOWN) > out.rfind(ALT_SCREEN_ON)
     assert b"Traceback" not in out
+
+
+def test_quits_when_the_terminal_goes_away_without_a_hangup() -> None:
+    # An SSH session that dies without the monitor getting SIGHUP (nohup, setsid): the
+    # terminal's input ends. Textual alone would read nothing at 100 % of a core for
+    # ever (tui/driver.py); the monitor quits, as a hang-up makes it.
+    run = PtyRun("--demo", "--speed", "0", "--start", "2026-12-03T10:30:00Z")
+    assert run.read_until(b"credits"), bytes(run.output[-500:])
+    os.close(run.master)  # the session's end: no signal, this run has no controlling tty
+    PtyRun.started.remove(run)
+    try:
+        assert run.proc.wait(15) == 128 + 1
+    finally:
+        if run.proc.poll() is None:
+            run.proc.kill()
+            run.proc.wait(5)
+
+
+def test_with_no_terminal_to_read_it_says_so_and_quits() -> None:
+    master, slave = os.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui", "--demo", "--speed", "0"],
+        stdin=subprocess.DEVNULL,  # `vectros-usage < /dev/null`: input at its end at once
+        stdout=slave,
+        stderr=slave,
+        env=os.environ | {"TERM": "xterm-256color"},
+        start_new_session=True,
+    )
+    os.close(slave)
+    try:
+        assert proc.wait(15) == 128 + 1
+        output = bytearray()
+        while select.select([master], [], [], 0.2)[0]:
+            try:
+                output += os.read(master, 65536)
+            except OSError:
+                break
+        assert b"the terminal's input ended (is stdin a terminal?)" in output
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+        os.close(master)
+
+
+# The sha256 of Textual 8.2.8's LinuxDriver.run_input_thread, which tui/driver.py
+# copies with one change: another Textual means reading its loop again.
+PINNED_INPUT_LOOP = "d796af6d69db337d6fa6bd463984f7d17188d991dbb22f60efb92a8a9619507c"
+
+
+def test_the_input_loop_copied_is_the_pinned_textuals() -> None:
+    source = inspect.getsource(LinuxDriver.run_input_thread)
+    assert hashlib.sha256(source.encode()).hexdigest() == PINNED_INPUT_LOOP, (
+        "Textual's input loop changed: compare it with tui/driver.py's copy, then update"
+    )
 
 
 def restored(out: bytes) -> bool:

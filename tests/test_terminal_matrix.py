@@ -10,7 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_terminal import ALT_SCREEN_OFF, CURSOR_SHOWN, PtyRun
+from tests.test_terminal import (
+    ALT_SCREEN_OFF,
+    CURSOR_SHOWN,
+    PtyRun,
+    no_program_outlives_its_test,  # noqa: F401 - the fixture, for these tests too
+)
 
 FROZEN = ("--demo", "--speed", "0", "--start", "2026-12-03T10:30:00Z")
 MOUSE_ON = b"\x1b[?1000h"

@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import signal
+import sys
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
+from textual.driver import Driver
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
@@ -232,6 +234,15 @@ class VectrosUsageApp(App[int]):
         self._since: dict[str, tuple[Sample, int, int]] = {}
 
     # ------------------------------------------------------------------ layout
+
+    def get_driver_class(self) -> type[Driver]:
+        driver = super().get_driver_class()
+        linux = sys.modules.get("textual.drivers.linux_driver")  # imported if Textual chose it
+        if linux is not None and driver is linux.LinuxDriver:  # not TEXTUAL_DRIVER's choice
+            from tui.driver import HangupAwareDriver
+
+            return HangupAwareDriver
+        return driver
 
     def get_default_screen(self) -> Screen[None]:
         return MonitorScreen(id="_default")
