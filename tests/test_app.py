@@ -106,6 +106,26 @@ async def test_the_first_frame_needs_no_restyle(
     assert stale == []
 
 
+async def test_a_screenshot_without_a_downloads_folder_lands_in_the_current_one(
+    simulator: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import platformdirs
+
+    monkeypatch.setattr(platformdirs, "user_downloads_path", lambda: tmp_path / "Downloads")
+    monkeypatch.chdir(tmp_path)
+    app = VectrosUsageApp(settings_for(simulator.base_url))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.settled)
+        app.deliver_screenshot()  # what the palette's "Screenshot" does
+        await until(pilot, lambda: any(tmp_path.glob("*.svg")))
+        assert "credits" in next(tmp_path.glob("*.svg")).read_text()
+        # And when it cannot be saved, the reason is said.
+        app.deliver_screenshot(path=str(tmp_path / "gone"))
+        said = lambda: [n.message for n in app._notifications if n.title == "Screenshot"]  # noqa: E731
+        await until(pilot, lambda: any("Could not save" in m for m in said()))
+        assert any("No such file or directory" in m and "gone" in m for m in said()), said()
+
+
 async def test_tabs_switch_with_keys_and_show_each_environment(simulator: Simulator) -> None:
     live = simulator.model.report()["environments"]["live"]["credits"]["usedMilli"]
     test = simulator.model.report()["environments"]["test"]["credits"]["usedMilli"]

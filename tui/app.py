@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 from textual import events, on, work
@@ -213,6 +214,7 @@ class VectrosUsageApp(App[int]):
         self._retry_at: float | None = None
         self._refresh_asked = False  # `r` since the poll in flight began
         self._pause: asyncio.Future[None] | None = None  # the wait for the next poll
+        self._screenshot_to = ""  # the folder the last screenshot went to
         self._simulated: str | None = None
         self._draw_error: str | None = None
         self._backwards = 0  # polls in a row that answered for an earlier month
@@ -875,6 +877,35 @@ class VectrosUsageApp(App[int]):
                     hide_money=self.hide_money,
                     profile=self.settings.profile,
                 )
+            )
+
+    def deliver_screenshot(
+        self,
+        filename: str | None = None,
+        path: str | None = None,
+        time_format: str | None = None,
+    ) -> str | None:
+        # (The palette's "Screenshot" and the screenshot action both come here.) Textual
+        # saves to the Downloads folder, which an ops box often lacks, and then says only
+        # "Failed to save screenshot": there, the folder the monitor was started in.
+        if path is None:
+            from platformdirs import user_downloads_path
+
+            downloads = user_downloads_path()
+            path = str(downloads if downloads.is_dir() else Path.cwd())
+        self._screenshot_to = path
+        return super().deliver_screenshot(filename, path, time_format)
+
+    @on(events.DeliveryFailed)
+    def _on_screenshot_failed(self, event: events.DeliveryFailed) -> None:
+        if event.name == "screenshot":
+            event.prevent_default()  # Textual's own says only "Failed to save screenshot"
+            reason = getattr(event.exception, "strerror", None) or str(event.exception)
+            self.notify(
+                f"Could not save the screenshot in {self._screenshot_to}: {reason}",
+                title="Screenshot",
+                severity="error",
+                markup=False,
             )
 
     def action_command_palette(self) -> None:
