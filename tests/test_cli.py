@@ -47,6 +47,7 @@ def test_snapshot_json_carries_every_figure_as_an_integer() -> None:
     assert report["limits"]["creditAllowanceMilli"] == 50_000_000
     assert all(isinstance(d["live"]["usedMilli"], int) for d in report["daily"])
     assert "demo-billing" not in done.stdout + done.stderr
+    assert "simulated figures (--demo)" in done.stderr
 
 
 def test_snapshot_table_is_readable() -> None:
@@ -120,6 +121,10 @@ def test_simulate_serves_the_snapshot_command_over_http(simulate: str) -> None:
     done = run("snapshot", "--json", env=env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["credits"]["usedMilli"] == 2743470
+    # Its figures are made up, and it says so: beside the JSON, and in the table.
+    assert "simulated figures (the server says steady" in done.stderr
+    table = run("snapshot", env=env)
+    assert "SIMULATOR steady" in table.stdout and "simulated figures" in table.stdout
 
 
 def test_snapshot_exit_codes_for_refused_tokens_and_no_server(simulate: str) -> None:

@@ -412,12 +412,17 @@ def _run_snapshot(args: argparse.Namespace) -> int:
             print(f"vectros-usage: {safe_text(exc.message, limit=1000)}", file=sys.stderr)
             return exit_code(exc)
     report = fetched.report  # type: ignore[attr-defined]
+    simulated: str | None = fetched.simulated  # type: ignore[attr-defined]
     for warning in report.warnings:
         print(f"vectros-usage: warning: {safe_text(warning, limit=1000)}", file=sys.stderr)
+    if args.json and (settings.demo or simulated is not None):
+        # stdout is the report alone; that its figures are made up goes beside it.
+        said = "--demo" if settings.demo else f"the server says {safe_text(simulated, limit=40)}"
+        print(f"vectros-usage: simulated figures ({said})", file=sys.stderr)
     text = (
         json.dumps(report.to_json(), indent=2, ensure_ascii=False)
         if args.json
-        else render_table(report, demo=settings.demo)
+        else render_table(report, demo=settings.demo, simulated=simulated)
     )
     try:
         print(text, flush=True)

@@ -6,7 +6,9 @@ from tui import format as fmt
 from tui.report import SCOPES, UsageReport
 
 
-def render_table(report: UsageReport, *, demo: bool = False) -> str:
+def render_table(report: UsageReport, *, demo: bool = False, simulated: str | None = None) -> str:
+    """``demo``: --demo's own simulator; ``simulated``: what a simulator reached by URL
+    says it runs (its header), so its figures are not taken for real ones either."""
     currency = report.inference.currency
     head = ["Vectros usage"]
     if report.account.name:
@@ -16,6 +18,8 @@ def render_table(report: UsageReport, *, demo: bool = False) -> str:
         head.append(f"generated {report.generated_at:%Y-%m-%d %H:%M:%S} UTC")
     if demo:
         head.append("DEMO: simulated figures")
+    elif simulated is not None:
+        head.append(f"SIMULATOR {fmt.safe_text(simulated, limit=40)}: simulated figures")
     allowance = report.allowance_milli
 
     def row(label: str, cells: list[str]) -> str:
