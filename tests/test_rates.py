@@ -343,3 +343,16 @@ def test_walking_the_run_back_only_as_far_as_the_window_changes_no_rate(
         samples.append(Sample(at, wall, (2026, month), value, value // 10))
     got = rate(samples, used, window=window, gap=GAP)
     assert got.per_minute == _rate_over_the_whole_run(samples, window, GAP)
+
+
+def test_the_last_hour_ends_with_the_last_whole_minute() -> None:
+    from tui.trend import _minutes
+
+    # A steady 100 every 10 s, and the newest poll 5 s into a minute: that minute has
+    # only its first 50 so far, and on a per-minute scale it would read as a fall.
+    start = (T0 // 60 + 1) * 60
+    samples = [Sample(start + 10 * i, start + 10 * i, DEC, 100 * i, None) for i in range(19)]
+    samples.append(Sample(start + 185, start + 185, DEC, 1850, None))
+    minutes = _minutes(samples, lambda s: s.used_milli, gap=60.0, memo=None)
+    assert len(minutes) == 60
+    assert minutes[-3:] == [600, 600, 600]  # the three whole minutes, none cut short

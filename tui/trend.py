@@ -139,7 +139,10 @@ def _minutes(
 ) -> list[int | None]:
     if not samples:
         return []
-    return minute_buckets(samples, value, end=samples[-1].at, gap=gap, memo=memo)
+    # Up to the last whole minute: the minute in progress holds only its first seconds,
+    # and drawn on a per-minute scale it would always look like a fall at "now".
+    last_whole = (samples[-1].at // 60) * 60 - 1
+    return minute_buckets(samples, value, end=last_whole, gap=gap, memo=memo)
 
 
 def sample_of(report: UsageReport, scope: Scope, received: datetime) -> Sample:

@@ -105,7 +105,8 @@ def month_plan(
 
 
 def hour_plan(minutes: tuple[int | None, ...], scope: Scope, metric: Metric, end: str) -> Plan:
-    """The last hour, minute by minute (the newest bucket is the minute in progress)."""
+    """The last hour, minute by minute, to the last whole minute (``end``, the minute in
+    progress left out)."""
     shown = minutes[-60:]
     divisor, unit = (1000.0, "credits/min") if metric == "credits" else (1.0, "¢/min")
     values = tuple((m or 0) / divisor for m in shown)
