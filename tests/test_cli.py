@@ -97,7 +97,7 @@ def simulate() -> Iterator[str]:
     proc.wait(10)
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_simulate_stops_cleanly_with_a_client_connected(signum: int) -> None:
     # Ctrl-C with a monitor's kept-alive connection open once printed a traceback.
     proc = subprocess.Popen(

@@ -53,7 +53,7 @@ SCENARIOS: dict[str, str] = {
     "load-test": "a burst on live (×10 for 90 min, from 5 min in) that then cools",
     "noisy-test-loop": "test spikes for 4 min every 20 min",
     "month-end": "starts 15 min before the UTC month ends: credits reset, the balance does not",
-    "top-up": "a low balance that is topped up by $500.00 10 min in",
+    "top-up": "a $120.00 balance that is topped up by $500.00 10 min in",
 }
 
 # The day's shape, the same every day: quiet at night (UTC), busy mid-afternoon.

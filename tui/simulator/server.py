@@ -177,9 +177,9 @@ class Simulator:
         self, ready: threading.Event | None = None, *, on_signals: bool = False
     ) -> None:
         self._stopping = stopping = asyncio.Event()
-        if on_signals:  # Ctrl-C or SIGTERM: stop serving cleanly, not mid-await
+        if on_signals:  # Ctrl-C, SIGTERM or SIGHUP: stop serving cleanly, not mid-await
             loop = asyncio.get_running_loop()
-            for signum in (signal.SIGINT, signal.SIGTERM):
+            for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                 with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                     loop.add_signal_handler(signum, stopping.set)
         await self.start_serving()
@@ -205,7 +205,8 @@ class Simulator:
         return self
 
     def serve_forever(self) -> None:
-        """Serve from this thread until Ctrl-C or SIGTERM (``vectros-usage simulate``)."""
+        """Serve from this thread until Ctrl-C, SIGTERM or SIGHUP (``vectros-usage simulate``;
+        all three stop it cleanly, status 0)."""
         asyncio.run(self._serve_until_stopped(on_signals=True))
 
     def stop(self) -> None:
