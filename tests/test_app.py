@@ -252,6 +252,23 @@ async def test_failed_poll_keeps_the_figures_and_marks_them_stale(
         assert "retrying in" in notice
 
 
+async def test_r_waits_out_a_pause_the_server_asked_for() -> None:
+    def throttled(_: BaseHTTPRequestHandler) -> Reply:
+        return json_reply(429, b"{}", **{"Retry-After": "30"})
+
+    with ScriptedServer(throttled) as server:
+        app = VectrosUsageApp(settings_for(server.base_url))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app._error is not None)
+            asked = len(server.requests)
+            for _ in range(5):
+                await pilot.press("r")
+            await pilot.pause(0.3)
+            assert len(server.requests) == asked  # no request before the 30 s are up
+            said = [n.message for n in app._notifications if n.title == "Refresh"]
+            assert said and "the server asked for a pause" in said[-1].lower()
+
+
 async def test_refused_token_is_said_in_words(simulator: Simulator) -> None:
     app = VectrosUsageApp(settings_for(simulator.base_url, token="demo-records"))
     async with app.run_test(size=(120, 40)) as pilot:

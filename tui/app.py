@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import re
 import signal
@@ -357,6 +358,19 @@ class VectrosUsageApp(App[int]):
         return self.report is not None and self.query_one(ChartSlot).settled
 
     def action_refresh_now(self) -> None:
+        error, retry_at = self._error, self._retry_at
+        if error is not None and error.retry_after is not None and retry_at is not None:
+            left = retry_at - self._clock()
+            if left > 0:
+                # The server asked for the pause (429 or 503 with Retry-After): asking
+                # again sooner, as often as `r` is pressed, is what it asked us not to do.
+                wait = duration(math.ceil(left))
+                self.notify(
+                    f"The server asked for a pause: the next try is in {wait}.",
+                    title="Refresh",
+                    markup=False,
+                )
+                return
         self._refresh_asked = True
         if self._pause is not None:
             _settle(self._pause)
