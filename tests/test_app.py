@@ -116,12 +116,13 @@ async def test_a_screenshot_without_a_downloads_folder_lands_in_the_current_one(
     app = VectrosUsageApp(settings_for(simulator.base_url))
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.settled)
+        said = lambda: [n.message for n in app._notifications if n.title == "Screenshot"]  # noqa: E731
         app.deliver_screenshot()  # what the palette's "Screenshot" does
-        await until(pilot, lambda: any(tmp_path.glob("*.svg")))
+        # (Said once the file is written whole: a thread writes it.)
+        await until(pilot, lambda: any("Saved screenshot" in m for m in said()))
         assert "credits" in next(tmp_path.glob("*.svg")).read_text()
         # And when it cannot be saved, the reason is said.
         app.deliver_screenshot(path=str(tmp_path / "gone"))
-        said = lambda: [n.message for n in app._notifications if n.title == "Screenshot"]  # noqa: E731
         await until(pilot, lambda: any("Could not save" in m for m in said()))
         assert any("No such file or directory" in m and "gone" in m for m in said()), said()
 

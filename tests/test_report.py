@@ -204,3 +204,13 @@ def test_environment_figure_off_by_a_credit_count_is_flagged_both_ways() -> None
 def test_generated_before_its_own_period_is_flagged() -> None:
     report = report_from_data(_mutated(["generatedAt"], "2020-01-01T00:00:00Z"))
     assert any("before the period it reports" in w for w in report.warnings)
+
+
+def test_total_calls_are_unknown_when_an_environment_is_left_out() -> None:
+    data = example("current-period.json")
+    del data["environments"]["live"]
+    report = report_from_data(data)
+    assert any("live environment is missing" in w for w in report.warnings)
+    assert report.spent_cents("total") == 4967  # the account's own figure, both envs
+    assert report.calls("test") == 610
+    assert report.calls("total") is None  # not 610: that would be the test env's alone

@@ -164,8 +164,10 @@ class UsageReport(NamedTuple):
 
     def calls(self, scope: Scope) -> int | None:
         if scope == "total":
+            # Known only when both are: a sum of one would sit beside a spend of both
+            # (the account's own), e.g. when the report leaves an environment out.
             parts = [self.live.inference.calls, self.test.inference.calls]
-            if all(part is None for part in parts):
+            if any(part is None for part in parts):
                 return None
             return sum(part for part in parts if part is not None)
         return self.environment(scope).inference.calls
