@@ -83,7 +83,10 @@ class HangupAwareDriver(LinuxDriver):
             nonlocal ended
             for last, (_selector_key, mask) in loop_last(selector_events):
                 if mask & EVENT_READ:
-                    data = read(fileno, 1024 * 4)
+                    try:
+                        data = read(fileno, 1024 * 4)
+                    except OSError:  # EIO: a terminal hung up, as some systems say it
+                        data = b""
                     if not data:  # the change: the end of file, not a quiet moment
                         ended = True
                         break
