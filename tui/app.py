@@ -215,7 +215,6 @@ class VectrosUsageApp(App[int]):
         self._retry_at: float | None = None
         self._refresh_asked = False  # `r` since the poll in flight began
         self._pause: asyncio.Future[None] | None = None  # the wait for the next poll
-        self._screenshot_to = ""  # the folder the last screenshot went to
         self._simulated: str | None = None
         self._draw_error: str | None = None
         self._backwards = 0  # polls in a row that answered for an earlier month
@@ -907,16 +906,17 @@ class VectrosUsageApp(App[int]):
 
             downloads = user_downloads_path()
             path = str(downloads if downloads.is_dir() else Path.cwd())
-        self._screenshot_to = path
         return super().deliver_screenshot(filename, path, time_format)
 
     @on(events.DeliveryFailed)
     def _on_screenshot_failed(self, event: events.DeliveryFailed) -> None:
         if event.name == "screenshot":
             event.prevent_default()  # Textual's own says only "Failed to save screenshot"
-            reason = getattr(event.exception, "strerror", None) or str(event.exception)
+            error = event.exception
+            reason = getattr(error, "strerror", None) or str(error)
+            where = getattr(error, "filename", None) or "its folder"  # the file it tried
             self.notify(
-                f"Could not save the screenshot in {self._screenshot_to}: {reason}",
+                f"Could not save the screenshot as {where}: {reason}",
                 title="Screenshot",
                 severity="error",
                 markup=False,

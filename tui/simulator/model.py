@@ -195,11 +195,10 @@ class UsageModel:
             return cached
         if day < self.start.date():
             # An hour's usage spread over its minutes as the day's shape goes.
-            shaped = _SHAPED[(env, axis)]
+            shaped, hourly = _SHAPED[(env, axis)], _HOURLY[(env, axis)]
             incs: list[int] = []
             for h, used in enumerate(self._hours(env, axis, day)):
-                minutes = shaped[h * 60 : h * 60 + 60]
-                whole, given = math.fsum(minutes), 0
+                minutes, whole, given = shaped[h * 60 : h * 60 + 60], hourly[h], 0
                 for m, upto in enumerate(itertools.accumulate(minutes), 1):
                     part = used if m == 60 else min(used, int(used * upto / whole))
                     incs.append(part - given)
